@@ -1,0 +1,263 @@
+// The run loop, mode bookkeeping and the services handlers use that are not memory accesses.
+#include "cpu/core.h"
+
+#include <Zydis/Zydis.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "cpu/blocks.h"
+#include "cpu/decoder.h"
+
+namespace cpu {
+
+const char* to_string(Vendor v) { return v == Vendor::intel ? "intel" : "amd"; }
+
+Core::Core(const CoreConfig& config, sim::PhysicalBus& bus, sim::EventStream& events,
+           sim::RunControl& control)
+    : config_(config), bus_(bus), events_(events), control_(control),
+      blocks_(std::make_unique<BlockCache>()) {
+    mnemonic_counts_.assign(config_.count_mnemonics ? ZYDIS_MNEMONIC_MAX_VALUE + 1 : 0, 0);
+    unimplemented_counts_.assign(ZYDIS_MNEMONIC_MAX_VALUE + 1, 0);
+    reset();
+}
+
+Core::~Core() = default;
+
+// Power-up state, SDM Vol. 3A 10.1.1 "Processor State After Reset" (Table 10-1).
+void Core::reset() {
+    s_ = State{};
+    for (auto& sg : s_.seg) sg = Segment{0, 0, 0xffff, 0x93};
+    s_.seg[cs] = Segment{0xf000, 0xffff0000, 0xffff, 0x9b};
+    s_.rip() = 0xfff0;
+    s_.ldtr = Segment{0, 0, 0xffff, 0x82};
+    s_.tr = Segment{0, 0, 0xffff, 0x8b};
+    s_.regs[rdx] = 0x600;  // family/model/stepping signature, as on a P6-class reset
+    halted_ = false;
+    pending_ = {};
+    refresh_mode();
+    flush_tlb();
+}
+
+void Core::refresh_mode() {
+    State& s = s_;
+    const bool pe = s.cr0 & cr0::pe;
+    const bool lma = s.efer & efer::lma;
+    if (!pe) s.mode = Mode::real;
+    else if (lma) s.mode = s.seg[cs].long_mode() ? Mode::long64 : s.seg[cs].big() ? Mode::compat32 : Mode::compat16;
+    else if (s.rflags_other & rf::vm) s.mode = Mode::v8086;
+    else s.mode = s.seg[cs].big() ? Mode::protected32 : Mode::protected16;
+    if (s.mode == Mode::real) s.cpl = 0;
+    if (s.mode == Mode::v8086) s.cpl = 3;
+
+    code_bits_ = s.mode == Mode::long64 ? 64
+                 : (s.mode == Mode::protected32 || s.mode == Mode::compat32) ? 32 : 16;
+    linear_mask_ = s.mode == Mode::long64 ? ~0ull : 0xffffffffull;
+    stack_mask_ = s.mode == Mode::long64 ? ~0ull : s.seg[ss].big() ? 0xffffffffull : 0xffffull;
+    user_tag_ = s.cpl == 3 ? 1 : 0;
+    for (unsigned i = 0; i < seg_count; ++i) {
+        const Segment& sg = s.seg[i];
+        const bool flat64 = s.mode == Mode::long64;
+        seg_base_[i] = (flat64 && i < fs) ? 0 : sg.base;
+        // The fast path takes offsets <= limit of usable, expand-up segments. Everything else
+        // (null selectors, expand-down, non-writable ...) goes to the slow path's full checks.
+        if (flat64) seg_fast_limit_[i] = ~0ull;
+        else if (s.mode == Mode::real || s.mode == Mode::v8086) seg_fast_limit_[i] = sg.limit;
+        else if (sg.unusable() || !sg.present() || sg.expand_down() || sg.code()) seg_fast_limit_[i] = 0;
+        else seg_fast_limit_[i] = sg.limit;
+    }
+    // A read-only data segment must not take the write fast path; the write TLB never holds
+    // such entries because writes check seg_fast_limit_ too: use the slow path for them.
+    for (unsigned i = 0; i < seg_count; ++i) {
+        const Segment& sg = s.seg[i];
+        if (s.mode != Mode::long64 && s.mode != Mode::real && s.mode != Mode::v8086 && !(sg.attributes & 2))
+            seg_fast_limit_[i] = 0;
+    }
+    const bool paging = (s.cr0 & cr0::pg) && pe;
+    if (paging != paging_) flush_tlb();
+    paging_ = paging;
+}
+
+void Core::flush_tlb() {
+    for (auto* tlb : {&tlb_read_, &tlb_write_, &tlb_exec_})
+        for (auto& e : *tlb) e = TlbEntry{};
+    blocks_->bump_epoch();
+}
+
+uint64_t Core::run(uint64_t budget) {
+    const uint64_t start = retired_;
+    while (retired_ - start < budget && !control_.stop_requested()) {
+        if (halted_) break;  // nothing can wake a halted processor without interrupts yet
+        blocks_->collect_garbage();
+        Block* b = find_block();
+        if (!b) continue;  // an exception was delivered instead (fetch fault)
+        execute_block(*b, budget - (retired_ - start));
+        if (pending_.valid) deliver_pending();
+    }
+    return retired_ - start;
+}
+
+void Core::execute_block(Block& b, uint64_t budget) {
+    const Insn* const first = b.insns.data();
+    const Insn* i = first;
+    block_first_ = first;
+    exec_end_ = first + std::min<uint64_t>(b.insns.size(), budget);
+    Outcome o = Outcome::next;
+    while (i < exec_end_) {
+        exec_pos_ = i;
+        o = i->fn(*this, *i);
+        if (o != Outcome::next) [[unlikely]]
+            break;
+        s_.regs[reg_rip] += i->length;
+        ++i;
+    }
+    uint64_t done = static_cast<uint64_t>(i - first);
+    if (o == Outcome::branch) {
+        ++done;
+    } else if (o == Outcome::end_block) {
+        s_.regs[reg_rip] += i->length;
+        ++done;
+    }
+    if (!mnemonic_counts_.empty())
+        for (const Insn* p = first; p < first + done; ++p) ++mnemonic_counts_[p->mnemonic];
+    retired_ += done;
+    cycle_ += done;  // functional mode: one cycle per instruction
+    block_first_ = nullptr;
+    if (code_bits_ != 64) s_.regs[reg_rip] &= code_bits_ == 32 ? 0xffffffffull : 0xffffull;
+}
+
+Block* Core::find_block() {
+    const uint64_t rip = s_.regs[reg_rip];
+    if (rip > seg_fast_limit_[cs] && s_.mode != Mode::long64) {
+        // SDM 6.15 #GP: instruction fetch beyond the CS limit.
+        if (s_.mode != Mode::real || rip > s_.seg[cs].limit) {
+            raise_gp(0);
+            deliver_pending();
+            return nullptr;
+        }
+    }
+    const uint64_t linear = (seg_base_[cs] + rip) & linear_mask_;
+    const TlbEntry& e = tlb_exec_[(linear >> 12) & (kTlbSize - 1)];
+    uint64_t phys;
+    uint8_t* host;
+    if (e.tag == ((linear & ~0xfffull) | user_tag_)) {
+        phys = e.phys_page | (linear & 0xfff);
+        host = reinterpret_cast<uint8_t*>(e.addend + (linear & ~0xfffull));
+    } else {
+        if (!translate(linear, AccessKind::execute, s_.cpl == 3, phys, host)) {
+            deliver_pending();
+            return nullptr;
+        }
+        if (!host) {
+            emit(sim::EventKind::shutdown, 1, phys);
+            control_.request_stop(sim::StopReason::host_error);
+            last_error_ = "instruction fetch from a non-RAM physical address 0x" + hex(phys);
+            return nullptr;
+        }
+        install_tlb(tlb_exec_.data(), linear, host, phys & sim::kPageMask);
+    }
+    const uint64_t key = BlockCache::make_key(phys, code_bits_);
+    if (Block* b = blocks_->find(key)) return b;
+    return build_block(phys, host, linear);
+}
+
+uint64_t Core::port_in(uint16_t port, unsigned size) {
+    const uint64_t v = bus_.port_read(port, size, now());
+    if (events_.wants(sim::EventKind::port_in)) emit(sim::EventKind::port_in, port, size, v);
+    ++port_reads_[port];
+    return v;
+}
+
+void Core::port_out(uint16_t port, unsigned size, uint64_t value) {
+    if (events_.wants(sim::EventKind::port_out)) emit(sim::EventKind::port_out, port, size, value);
+    ++port_writes_[port];
+    bus_.port_write(port, size, value, now());
+    if (control_.stop_requested()) request_end_of_block();
+}
+
+void Core::emit(sim::EventKind k, uint64_t a, uint64_t b, uint64_t c) {
+    if (!events_.wants(k)) return;
+    sim::Event e{};
+    e.kind = k;
+    e.virt = sim::VirtMode::none;
+    e.cpl = s_.cpl;
+    e.vcpu = static_cast<uint8_t>(config_.id);
+    e.instruction = instruction_index();
+    e.cycle = now();
+    e.rip = s_.regs[reg_rip];
+    e.a = a;
+    e.b = b;
+    e.c = c;
+    events_.emit(e);
+}
+
+Outcome Core::raise(sim::Vector v) {
+    pending_ = {true, static_cast<uint8_t>(v), false, 0, 0};
+    return Outcome::fault;
+}
+
+Outcome Core::raise(sim::Vector v, uint32_t error_code) {
+    pending_ = {true, static_cast<uint8_t>(v), true, error_code, 0};
+    return Outcome::fault;
+}
+
+Outcome Core::unimplemented(const Insn& i) {
+    ++unimplemented_counts_[i.mnemonic];
+    last_unimplemented_ = ZydisMnemonicGetString(static_cast<ZydisMnemonic>(i.mnemonic));
+    emit(sim::EventKind::unimplemented, i.mnemonic, i.imm, i.length);
+    return raise_ud();
+}
+
+Outcome Core::halt() {
+    halted_ = true;
+    emit(sim::EventKind::halt);
+    return Outcome::end_block;
+}
+
+void Core::enter_shutdown(const std::string& why) {
+    emit(sim::EventKind::shutdown, 0);
+    last_error_ = why;
+    halted_ = true;
+    shutdown_ = true;
+    control_.request_stop(sim::StopReason::shutdown);
+}
+
+void Core::report(sim::StatsWriter& out, const std::string& p) const {
+    out.scalar(p + "instructions", static_cast<double>(retired_), "count", "instructions retired");
+    out.scalar(p + "cycles", static_cast<double>(cycle_), "cycle", "simulated cycles");
+    std::map<std::string, uint64_t> bins;
+    for (unsigned v = 0; v < exceptions_.size(); ++v)
+        if (exceptions_[v]) {
+            const auto* row = sim::info(static_cast<sim::Vector>(v));
+            bins[row ? row->name : std::to_string(v)] = exceptions_[v];
+        }
+    out.histogram(p + "exceptions", bins, "count", "exceptions delivered, by vector");
+    bins.clear();
+    for (const auto& [port, n] : port_reads_) bins["0x" + hex(port)] = n;
+    out.histogram(p + "port_reads", bins, "count", "IN/INS accesses by port");
+    bins.clear();
+    for (const auto& [port, n] : port_writes_) bins["0x" + hex(port)] = n;
+    out.histogram(p + "port_writes", bins, "count", "OUT/OUTS accesses by port");
+    bins.clear();
+    for (unsigned m = 0; m < unimplemented_counts_.size(); ++m)
+        if (unimplemented_counts_[m]) bins[ZydisMnemonicGetString(static_cast<ZydisMnemonic>(m))] = unimplemented_counts_[m];
+    out.histogram(p + "unimplemented", bins, "count", "unimplemented instructions met (#UD), by mnemonic");
+    if (!mnemonic_counts_.empty()) {
+        bins.clear();
+        for (unsigned m = 0; m < mnemonic_counts_.size(); ++m)
+            if (mnemonic_counts_[m]) bins[ZydisMnemonicGetString(static_cast<ZydisMnemonic>(m))] = mnemonic_counts_[m];
+        out.histogram(p + "mnemonics", bins, "count", "instructions retired, by mnemonic");
+    }
+    out.scalar(p + "blocks_built", static_cast<double>(blocks_built_), "count", "blocks decoded");
+    out.scalar(p + "smc_flushes", static_cast<double>(smc_flushes_), "count", "writes that dropped decoded code");
+    out.scalar(p + "tlb_misses", static_cast<double>(tlb_misses_), "count", "software-TLB misses");
+    out.scalar(p + "page_walks", static_cast<double>(page_walks_), "count", "paging-structure walks");
+}
+
+std::string hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+}  // namespace cpu

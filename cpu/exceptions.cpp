@@ -1,0 +1,207 @@
+// Exception and interrupt delivery: real mode through the IVT, protected and long mode through
+// IDT gates with stack switching (SDM Vol. 3A 6.12 "Exception and Interrupt Handling",
+// 6.14 "Exception and Interrupt Handling in 64-bit Mode"), and the double-fault / triple-fault
+// escalation of 6.15 "Interrupt 8—Double Fault Exception" (Table 6-5).
+// Context: the run loop, between instructions.
+#include "cpu/core.h"
+#include "cpu/descriptors.h"
+
+namespace cpu {
+namespace {
+
+enum class FaultClass { benign, contributory, page_fault, double_fault };
+
+FaultClass class_of(uint8_t vector) {
+    const auto* row = sim::info(static_cast<sim::Vector>(vector));
+    if (!row) return FaultClass::benign;
+    const std::string_view k = row->klass;
+    if (k == "contributory") return FaultClass::contributory;
+    if (k == "page_fault") return FaultClass::page_fault;
+    if (k == "double") return FaultClass::double_fault;
+    return FaultClass::benign;
+}
+
+// Table 6-5: which second exception, raised while delivering the first, makes a #DF.
+bool makes_double_fault(uint8_t first, uint8_t second) {
+    const FaultClass a = class_of(first), b = class_of(second);
+    if (a == FaultClass::contributory) return b == FaultClass::contributory;
+    if (a == FaultClass::page_fault) return b == FaultClass::contributory || b == FaultClass::page_fault;
+    return false;
+}
+
+}  // namespace
+
+void Core::deliver_pending() {
+    const PendingException e = pending_;
+    pending_ = {};
+    if (e.valid) deliver_event(e.vector, e.has_error_code, e.error_code, false, s_.rip(), e.address);
+}
+
+void Core::deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bool software,
+                         uint64_t return_rip, uint64_t fault_address) {
+    for (;;) {
+        if (vector == static_cast<uint8_t>(sim::Vector::page_fault) && !software) s_.cr2 = fault_address;
+        const bool ok = s_.mode == Mode::real ? deliver_real(vector, return_rip)
+                        : deliver_protected(vector, has_error, error_code, software, return_rip);
+        if (ok) {
+            if (!software) ++exceptions_[vector & 31];
+            emit(software ? sim::EventKind::interrupt : sim::EventKind::exception, vector,
+                 has_error ? error_code : 0, s_.cr2);
+            return;
+        }
+        if (shutdown_ || control_.stop_requested()) return;
+        const PendingException second = pending_;
+        pending_ = {};
+        if (!second.valid) return;  // delivery stopped for a host-side reason (already reported)
+        if (vector == static_cast<uint8_t>(sim::Vector::double_fault)) {
+            emit(sim::EventKind::triple_fault, second.vector, second.error_code);
+            enter_shutdown("triple fault: exception " + std::to_string(second.vector) +
+                           " while delivering #DF");
+            return;
+        }
+        if (makes_double_fault(vector, second.vector)) {
+            vector = static_cast<uint8_t>(sim::Vector::double_fault);
+            has_error = true;
+            error_code = 0;
+        } else {
+            vector = second.vector;
+            has_error = second.has_error_code;
+            error_code = second.error_code;
+            fault_address = second.address;
+        }
+        software = false;
+        return_rip = s_.rip();
+    }
+}
+
+// Real-address mode: SDM Vol. 2 "INT n" pseudocode, REAL-ADDRESS-MODE branch.
+bool Core::deliver_real(uint8_t vector, uint64_t return_rip) {
+    const uint64_t entry = static_cast<uint64_t>(vector) * 4;
+    if (entry + 3 > s_.idtr.limit) return raise_gp(0), false;
+    uint32_t ivt = 0;
+    if (!read_system(s_.idtr.base + entry, &ivt, 4)) return false;
+    if (!push<2>(s_.rflags()) || !push<2>(s_.seg[cs].selector) || !push<2>(return_rip)) return false;
+    s_.rflags_other &= ~(rf::if_ | rf::tf | rf::ac);
+    s_.seg[cs].selector = static_cast<uint16_t>(ivt >> 16);
+    s_.seg[cs].base = (ivt >> 16) << 4;
+    s_.rip() = ivt & 0xffff;
+    refresh_mode();
+    return true;
+}
+
+bool Core::load_tss_stack(unsigned new_cpl, unsigned ist, uint64_t& new_rsp, uint16_t& new_ss) {
+    // 64-bit TSS: RSP0-2 at 4 + 8n, IST1-7 at 36 + 8(n-1) (SDM 8.7 "Task Management in 64-bit
+    // Mode"); 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n (SDM 8.2.1).
+    if (s_.mode == Mode::long64 || (s_.efer & efer::lma)) {
+        const uint32_t off = ist ? 36 + 8 * (ist - 1) : 4 + 8 * new_cpl;
+        if (off + 7 > s_.tr.limit) return raise(sim::Vector::invalid_tss, s_.tr.selector & ~3u), false;
+        if (!read_system(s_.tr.base + off, &new_rsp, 8)) return false;
+        new_ss = static_cast<uint16_t>(new_cpl);  // a null selector with RPL = new CPL
+        return true;
+    }
+    const uint32_t off = 4 + 8 * new_cpl;
+    if (off + 5 > s_.tr.limit) return raise(sim::Vector::invalid_tss, s_.tr.selector & ~3u), false;
+    uint32_t esp = 0;
+    uint16_t sel = 0;
+    if (!read_system(s_.tr.base + off, &esp, 4) || !read_system(s_.tr.base + off + 4, &sel, 2)) return false;
+    new_rsp = esp;
+    new_ss = sel;
+    return true;
+}
+
+bool Core::deliver_protected(uint8_t vector, bool has_error, uint32_t error_code, bool software,
+                             uint64_t return_rip) {
+    const bool lm = s_.efer & efer::lma;
+    if (s_.mode == Mode::v8086) {
+        last_error_ = "interrupt delivery from virtual-8086 mode is not modelled";
+        control_.request_stop(sim::StopReason::host_error);
+        return false;
+    }
+    const unsigned size = lm ? 16 : 8;
+    const uint32_t idt_error = (static_cast<uint32_t>(vector) << 3) | 2 | (software ? 0 : 1);
+    if (static_cast<uint64_t>(vector) * size + size - 1 > s_.idtr.limit) return raise_gp(idt_error), false;
+    uint64_t raw[2] = {0, 0};
+    if (!read_system(s_.idtr.base + vector * size, raw, size)) return false;
+    const Gate g = gate_from_descriptor(raw[0], raw[1], lm);
+    const bool interrupt_gate = g.type == 0xe || g.type == 0x6;
+    const bool trap_gate = g.type == 0xf || g.type == 0x7;
+    if (g.type == 0x5 && !lm) {
+        last_error_ = "task gate in the IDT (vector " + std::to_string(vector) + "): hardware task switching is not modelled";
+        control_.request_stop(sim::StopReason::host_error);
+        return false;
+    }
+    if ((!interrupt_gate && !trap_gate) || (lm && (g.type & 8) == 0)) return raise_gp(idt_error), false;
+    if (software && g.dpl < s_.cpl) return raise_gp(idt_error), false;  // INT n privilege check
+    if (!g.present) return raise(sim::Vector::segment_not_present, idt_error), false;
+
+    const uint32_t ext = software ? 0 : 1;
+    if ((g.selector & ~3u) == 0) return raise_gp(ext), false;
+    uint64_t d;
+    if (!read_descriptor(g.selector, d, (g.selector & ~3u) | ext)) return false;
+    Segment target = segment_from_descriptor(g.selector, d);
+    if (!target.code() || !(target.attributes & 0x10) || target.dpl() > s_.cpl)
+        return raise_gp((g.selector & ~3u) | ext), false;
+    if (!target.present()) return raise(sim::Vector::segment_not_present, (g.selector & ~3u) | ext), false;
+    if (lm && (!target.long_mode() || target.big())) return raise_gp((g.selector & ~3u) | ext), false;
+
+    const bool conforming = target.attributes & 4;
+    const unsigned new_cpl = conforming ? s_.cpl : target.dpl();
+    const bool inner = new_cpl < s_.cpl;
+    const Segment old_ss = s_.seg[ss];
+    const uint64_t old_rsp = s_.regs[rsp];
+    const uint64_t old_flags = s_.rflags();
+    const uint16_t old_cs = s_.seg[cs].selector;
+    const uint8_t old_cpl = s_.cpl;
+
+    if (inner || (lm && g.ist)) {
+        uint64_t new_rsp;
+        uint16_t new_ss;
+        if (!load_tss_stack(new_cpl, lm ? g.ist : 0, new_rsp, new_ss)) return false;
+        if (lm) {
+            if (inner) s_.seg[ss] = Segment{new_ss, 0, 0, 0x10000 | (new_cpl << 5)};
+            s_.regs[rsp] = new_rsp;
+        } else {
+            s_.cpl = static_cast<uint8_t>(new_cpl);
+            refresh_mode();
+            if (!load_segment(ss, new_ss)) {
+                s_.cpl = old_cpl;
+                refresh_mode();
+                return false;
+            }
+            s_.regs[rsp] = new_rsp;
+        }
+    }
+    // In 64-bit mode the stack is aligned to 16 bytes and SS:RSP is always pushed (6.14.2).
+    if (lm) s_.regs[rsp] &= ~0xfull;
+    s_.cpl = static_cast<uint8_t>(new_cpl);
+    refresh_mode();
+    const auto undo = [&]() {
+        s_.seg[ss] = old_ss;
+        s_.regs[rsp] = old_rsp;
+        s_.cpl = old_cpl;
+        refresh_mode();
+        return false;
+    };
+    const bool gate32 = g.type & 8;
+    bool ok;
+    if (lm) {
+        ok = push<8>(old_ss.selector) && push<8>(old_rsp) && push<8>(old_flags) && push<8>(old_cs) &&
+             push<8>(return_rip) && (!has_error || push<8>(error_code));
+    } else if (gate32) {
+        ok = (!inner || (push<4>(old_ss.selector) && push<4>(old_rsp))) && push<4>(old_flags) &&
+             push<4>(old_cs) && push<4>(return_rip) && (!has_error || push<4>(error_code));
+    } else {
+        ok = (!inner || (push<2>(old_ss.selector) && push<2>(old_rsp))) && push<2>(old_flags) &&
+             push<2>(old_cs) && push<2>(return_rip) && (!has_error || push<2>(error_code));
+    }
+    if (!ok) return undo();
+    target.selector = static_cast<uint16_t>((g.selector & ~3u) | new_cpl);
+    s_.seg[cs] = target;
+    s_.rip() = gate32 || lm ? g.offset : (g.offset & 0xffff);
+    s_.rflags_other &= ~(rf::tf | rf::nt | rf::rf | rf::vm);
+    if (interrupt_gate) s_.rflags_other &= ~rf::if_;
+    refresh_mode();
+    return true;
+}
+
+}  // namespace cpu
