@@ -9,6 +9,22 @@ void register_mov(Registry&);
 void register_branch(Registry&);
 void register_io(Registry&);
 void register_flagops(Registry&);
+void register_incdec(Registry&);
+void register_shift(Registry&);
+void register_muldiv(Registry&);
+void register_bit(Registry&);
+void register_movx(Registry&);
+void register_xchg(Registry&);
+void register_stack(Registry&);
+void register_call(Registry&);
+void register_string(Registry&);
+void register_interrupt(Registry&);
+void register_cpuid(Registry&);
+void register_misc(Registry&);
+void register_sse_move(Registry&);
+void register_sse_int(Registry&);
+void register_fxsave(Registry&);
+void register_x87_control(Registry&);
 
 void register_all(Registry& r) {
     register_alu(r);
@@ -16,6 +32,22 @@ void register_all(Registry& r) {
     register_branch(r);
     register_io(r);
     register_flagops(r);
+    register_incdec(r);
+    register_shift(r);
+    register_muldiv(r);
+    register_bit(r);
+    register_movx(r);
+    register_xchg(r);
+    register_stack(r);
+    register_call(r);
+    register_string(r);
+    register_interrupt(r);
+    register_cpuid(r);
+    register_misc(r);
+    register_sse_move(r);
+    register_sse_int(r);
+    register_fxsave(r);
+    register_x87_control(r);
 }
 
 }  // namespace cpu
