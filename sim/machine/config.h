@@ -1,0 +1,32 @@
+// What a machine is made of: vendor, memory, devices, run parameters. Shared by the CLI and the
+// Python module so both expose the same knobs. Context: API edge.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "cpu/core.h"
+
+namespace sim {
+
+// A set-up error (bad flag, missing or malformed image): reported, never a crash.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct MachineConfig {
+    cpu::Vendor vendor = cpu::Vendor::intel;
+    uint64_t memory_bytes = 64ull << 20;
+    unsigned cpus = 1;
+    std::string serial = "stdio";     // "stdio", "none", or a file path
+    uint64_t quantum = 10000;          // instructions a processor runs before devices catch up
+    bool count_mnemonics = false;      // per-mnemonic retired counts ("every counter on")
+    uint64_t cycle_period_ps = 1000;   // 1 GHz
+};
+
+// "64M", "1G", "4096", "512K" -> bytes; throws ConfigError.
+uint64_t parse_size(const std::string& text);
+cpu::Vendor parse_vendor(const std::string& text);
+
+}  // namespace sim
