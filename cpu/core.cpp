@@ -73,6 +73,12 @@ void Core::refresh_mode() {
         if (s.mode != Mode::long64 && s.mode != Mode::real && s.mode != Mode::v8086 && !(sg.attributes & 2))
             seg_fast_limit_[i] = 0;
     }
+    if (seg_base_[cs] != fetch_base_ || code_bits_ != fetch_bits_ || user_tag_ != fetch_user_) {
+        fetch_base_ = seg_base_[cs];
+        fetch_bits_ = code_bits_;
+        fetch_user_ = user_tag_;
+        blocks_->bump_epoch();  // successor links assume the same CS base, code size and CPL
+    }
     const bool paging = (s.cr0 & cr0::pg) && pe;
     if (paging != paging_) flush_tlb();
     paging_ = paging;
@@ -86,15 +92,39 @@ void Core::flush_tlb() {
 
 uint64_t Core::run(uint64_t budget) {
     const uint64_t start = retired_;
+    Block* b = nullptr;
     while (retired_ - start < budget && !control_.stop_requested()) {
         if (halted_) break;  // nothing can wake a halted processor without interrupts yet
-        blocks_->collect_garbage();
-        Block* b = find_block();
-        if (!b) continue;  // an exception was delivered instead (fetch fault)
-        execute_block(*b, budget - (retired_ - start));
-        if (pending_.valid) deliver_pending();
+        if (!b) {
+            blocks_->collect_garbage();
+            b = find_block();
+            if (!b) continue;  // an exception was delivered instead (fetch fault)
+        }
+        Block& current = *b;
+        execute_block(current, budget - (retired_ - start));
+        if (pending_.valid) {
+            deliver_pending();
+            b = nullptr;
+            continue;
+        }
+        b = next_block(current);
     }
     return retired_ - start;
+}
+
+// The block that follows `from`, through its successor cache when the cache is still valid
+// (same RIP, no TLB flush or code invalidation since: the epoch).
+Block* Core::next_block(Block& from) {
+    if (!from.valid || halted_) return nullptr;
+    const uint64_t rip = s_.regs[reg_rip];
+    const uint64_t epoch = blocks_->epoch();
+    for (const Block::Link& l : from.links)
+        if (l.rip == rip && l.epoch == epoch) return l.target;
+    Block* next = find_block();
+    if (!next || !next->cacheable || !from.cacheable || blocks_->epoch() != epoch) return next;
+    Block::Link& slot = from.links[from.links[0].epoch == epoch ? 1 : 0];
+    slot = {rip, epoch, next};
+    return next;
 }
 
 void Core::execute_block(Block& b, uint64_t budget) {
@@ -121,7 +151,6 @@ void Core::execute_block(Block& b, uint64_t budget) {
     if (!mnemonic_counts_.empty())
         for (const Insn* p = first; p < first + done; ++p) ++mnemonic_counts_[p->mnemonic];
     retired_ += done;
-    cycle_ += done;  // functional mode: one cycle per instruction
     block_first_ = nullptr;
     if (code_bits_ != 64) s_.regs[reg_rip] &= code_bits_ == 32 ? 0xffffffffull : 0xffffull;
 }
@@ -224,7 +253,7 @@ void Core::enter_shutdown(const std::string& why) {
 
 void Core::report(sim::StatsWriter& out, const std::string& p) const {
     out.scalar(p + "instructions", static_cast<double>(retired_), "count", "instructions retired");
-    out.scalar(p + "cycles", static_cast<double>(cycle_), "cycle", "simulated cycles");
+    out.scalar(p + "cycles", static_cast<double>(cycle()), "cycle", "simulated cycles");
     std::map<std::string, uint64_t> bins;
     for (unsigned v = 0; v < exceptions_.size(); ++v)
         if (exceptions_[v]) {

@@ -37,6 +37,10 @@ struct CoreConfig {
 class BlockCache;
 struct Block;
 
+// Effective addresses wrap at the address size (SDM Vol. 1 3.3.7): mask by size in bytes.
+inline constexpr uint64_t kAddressMask[16] = {0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, ~0ull,
+                                              0, 0, 0, 0, 0, 0, 0};
+
 enum class AccessKind : uint8_t { read, write, execute };
 
 // The exception an instruction raised, waiting for delivery at the end of the instruction.
@@ -66,7 +70,8 @@ public:
     void refresh_mode();               // after state() was changed from outside
     void flush_tlb();
     uint64_t retired() const { return retired_; }
-    uint64_t cycle() const { return cycle_; }
+    // Functional mode: one cycle per retired instruction (plus cycles spent halted, later).
+    uint64_t cycle() const { return retired_ + idle_cycles_; }
     bool halted() const { return halted_; }
     const CoreConfig& config() const { return config_; }
     void report(sim::StatsWriter& out, const std::string& prefix) const;
@@ -83,7 +88,7 @@ public:
     uint64_t effective_address(const Insn& i) const {
         const uint64_t ea = s_.regs[i.base] + (s_.regs[i.index] << i.scale) +
                             static_cast<uint64_t>(i.disp);
-        return ea & (~0ull >> (64 - 8 * i.adsize));
+        return ea & kAddressMask[i.adsize & 15];
     }
     template <unsigned N> bool read(unsigned seg, uint64_t offset, uint64_t& out);
     template <unsigned N> bool write(unsigned seg, uint64_t offset, uint64_t value);
@@ -118,7 +123,7 @@ public:
     bool long64() const { return s_.mode == Mode::long64; }
     Vendor vendor() const { return config_.vendor; }
     // Simulated time at the current instruction (functional mode: one cycle per instruction).
-    uint64_t now() const { return cycle_ + (block_first_ ? static_cast<uint64_t>(exec_pos_ - block_first_) : 0); }
+    uint64_t now() const { return cycle() + (block_first_ ? static_cast<uint64_t>(exec_pos_ - block_first_) : 0); }
     // Instructions retired before the current one.
     uint64_t instruction_index() const {
         return retired_ + (block_first_ ? static_cast<uint64_t>(exec_pos_ - block_first_) : 0);
@@ -131,11 +136,23 @@ public:
     // Segment register loads in the current mode (real: base = selector << 4; protected: from
     // the descriptor tables with the SDM's checks). Returns false with an exception pending.
     bool load_segment(unsigned seg, uint16_t selector);
+
+    // Testing and debugging: an exception stops the processor (halted) instead of being
+    // delivered; trapped() tells which. Used by the differential tests ("no IDT, no delivery").
+    void set_trap_exceptions(bool on) { trap_exceptions_ = on; }
+    const PendingException& trapped() const { return trapped_; }
+    void clear_trapped() { trapped_ = {}; halted_ = false; }
     // Reads a descriptor from the GDT or LDT; #GP(error_code) beyond the table limit.
     bool read_descriptor(uint16_t selector, uint64_t& descriptor, uint32_t error_code);
     // Delivers an exception or interrupt now (used by INT n and by the run loop).
     void deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bool software,
                        uint64_t return_rip, uint64_t fault_address = 0);
+    // INT n / INT3 / INTO (software: the gate DPL is checked) and INT1 from a handler: delivers
+    // `vector` with `return_rip` pushed. Outcome::branch, or Outcome::fault with the exception
+    // that stopped the delivery pending (the instruction then did not retire).
+    Outcome software_interrupt(uint8_t vector, bool software, uint64_t return_rip);
+    // The time-stamp counter (RDTSC): simulated time at the current instruction.
+    uint64_t tsc() const { return now(); }
 
 private:
     struct TlbEntry {
@@ -160,6 +177,7 @@ private:
     void remove_write_mappings(uint64_t phys_page);
 
     Block* find_block();
+    Block* next_block(Block& from);
     Block* build_block(uint64_t phys, uint8_t* host_page, uint64_t linear);
     void execute_block(Block& b, uint64_t budget);
     void deliver_pending();
@@ -184,6 +202,8 @@ private:
     uint64_t user_tag_ = 0;  // 1 at CPL 3
     unsigned code_bits_ = 16;
     bool paging_ = false;
+    uint64_t fetch_base_ = ~0ull, fetch_user_ = ~0ull;  // what successor links were made under
+    unsigned fetch_bits_ = 0;
     bool host_uncacheable_ = false;  // set by translate(): the last translation may not be cached
 
     std::array<TlbEntry, kTlbSize> tlb_read_, tlb_write_, tlb_exec_;
@@ -199,11 +219,13 @@ private:
     uint8_t delivering_ = 0xff;
     bool halted_ = false;
     bool shutdown_ = false;
+    bool trap_exceptions_ = false;
+    PendingException trapped_;
     std::string last_error_;
     std::string last_unimplemented_;
 
     uint64_t retired_ = 0;
-    uint64_t cycle_ = 0;
+    uint64_t idle_cycles_ = 0;
     std::array<uint64_t, 32> exceptions_{};
     std::vector<uint64_t> mnemonic_counts_;
     std::vector<uint64_t> unimplemented_counts_;
@@ -246,8 +268,10 @@ template <unsigned N> inline void Core::set_reg(unsigned r, uint64_t v) {
 template <unsigned N> inline bool Core::read(unsigned seg, uint64_t offset, uint64_t& out) {
     const uint64_t linear = (seg_base_[seg] + offset) & linear_mask_;
     const TlbEntry& e = tlb_read_[(linear >> 12) & (kTlbSize - 1)];
-    if (offset + (N - 1) > seg_fast_limit_[seg] || (linear & 0xfff) > 4096 - N ||
-        e.tag != ((linear & ~0xfffull) | user_tag_)) [[unlikely]]
+    // Comparing the tag with the page of the last byte also sends page-crossing accesses to
+    // the slow path: that page differs from the one the slot is indexed by.
+    if (offset + (N - 1) > seg_fast_limit_[seg] ||
+        e.tag != (((linear + (N - 1)) & ~0xfffull) | user_tag_)) [[unlikely]]
         return read_slow<N>(seg, offset, out);
     uint_t<N> v;
     std::memcpy(&v, reinterpret_cast<const uint8_t*>(e.addend + linear), N);
@@ -258,8 +282,10 @@ template <unsigned N> inline bool Core::read(unsigned seg, uint64_t offset, uint
 template <unsigned N> inline bool Core::write(unsigned seg, uint64_t offset, uint64_t value) {
     const uint64_t linear = (seg_base_[seg] + offset) & linear_mask_;
     const TlbEntry& e = tlb_write_[(linear >> 12) & (kTlbSize - 1)];
-    if (offset + (N - 1) > seg_fast_limit_[seg] || (linear & 0xfff) > 4096 - N ||
-        e.tag != ((linear & ~0xfffull) | user_tag_)) [[unlikely]]
+    // Comparing the tag with the page of the last byte also sends page-crossing accesses to
+    // the slow path: that page differs from the one the slot is indexed by.
+    if (offset + (N - 1) > seg_fast_limit_[seg] ||
+        e.tag != (((linear + (N - 1)) & ~0xfffull) | user_tag_)) [[unlikely]]
         return write_slow<N>(seg, offset, value);
     const uint_t<N> v = static_cast<uint_t<N>>(value);
     std::memcpy(reinterpret_cast<uint8_t*>(e.addend + linear), &v, N);

@@ -34,6 +34,11 @@ bool makes_double_fault(uint8_t first, uint8_t second) {
 void Core::deliver_pending() {
     const PendingException e = pending_;
     pending_ = {};
+    if (e.valid && trap_exceptions_) {
+        trapped_ = e;
+        halted_ = true;
+        return;
+    }
     if (e.valid) deliver_event(e.vector, e.has_error_code, e.error_code, false, s_.rip(), e.address);
 }
 
@@ -72,6 +77,19 @@ void Core::deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bo
         software = false;
         return_rip = s_.rip();
     }
+}
+
+// INT n / INT3 / INTO / INT1 (SDM Vol. 2 "INT n/INTO/INT3/INT1"). Unlike deliver_event, a
+// failed delivery is the instruction's own fault: it is left pending for the run loop, which
+// delivers it with RIP at the INT instruction (no double-fault escalation: INT n is not an
+// exception).
+Outcome Core::software_interrupt(uint8_t vector, bool software, uint64_t return_rip) {
+    const bool ok = s_.mode == Mode::real ? deliver_real(vector, return_rip)
+                    : deliver_protected(vector, false, 0, software, return_rip);
+    if (!ok) return Outcome::fault;  // pending_ holds the exception, or a host error stops the run
+    if (!software) ++exceptions_[vector & 31];
+    emit(software ? sim::EventKind::interrupt : sim::EventKind::exception, vector, 0, s_.cr2);
+    return Outcome::branch;
 }
 
 // Real-address mode: SDM Vol. 2 "INT n" pseudocode, REAL-ADDRESS-MODE branch.

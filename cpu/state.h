@@ -67,6 +67,7 @@ struct X87State {
     uint16_t ftw = 0xffff;  // full tag word: all empty
     uint16_t fop = 0;
     uint64_t fip = 0, fdp = 0;
+    uint16_t fcs = 0, fds = 0;  // selectors of the 32-bit FXSAVE/FSTENV formats (FXRSTOR32 loads them)
     uint8_t st[8][10] = {};  // 80-bit registers, physical order
 };
 
@@ -80,6 +81,7 @@ struct State {
     TableRegister gdtr, idtr;
 
     uint64_t cr0 = 0x60000010, cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0, efer = 0, xcr0 = 1;
+    uint64_t tsc_aux = 0;  // IA32_TSC_AUX (MSR C000_0103h): RDTSCP's ECX
     uint64_t dr[8] = {0, 0, 0, 0, 0xffff0ff0, 0x400, 0xffff0ff0, 0x400};
 
     alignas(16) uint8_t xmm[16][16] = {};

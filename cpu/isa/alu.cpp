@@ -29,13 +29,17 @@ struct Alu {
             uint64_t a, b;
             if (!load<D, N>(c, i, ea, a) || !load<S, N>(c, i, ea, b)) return Outcome::fault;
             ArithFlags& f = c.state().flags;
-            const ArithFlags saved = f;
-            const uint64_t r = alu<Op, N>(f, a, b);
-            if constexpr (Op != AluOp::cmp && Op != AluOp::test) {
+            if constexpr (Op == AluOp::cmp || Op == AluOp::test) {
+                alu<Op, N>(f, a, b);
+            } else if constexpr (D == Loc::mem) {
+                const ArithFlags saved = f;
+                const uint64_t r = alu<Op, N>(f, a, b);
                 if (!store<D, N>(c, i, ea, r)) {
                     f = saved;  // a faulting instruction changes nothing
                     return Outcome::fault;
                 }
+            } else {
+                store<D, N>(c, i, ea, alu<Op, N>(f, a, b));
             }
             return Outcome::next;
         }

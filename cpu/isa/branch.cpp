@@ -12,9 +12,11 @@ Outcome jmp_rel(Core& c, const Insn& i) {
     return Outcome::branch;
 }
 
+// One instantiation per condition and operand size keeps the test a few instructions.
+template <unsigned CC, unsigned N>
 Outcome jcc_rel(Core& c, const Insn& i) {
-    if (!condition(c.state().flags, i.cc)) return Outcome::next;
-    c.state().rip() = (c.rip() + i.length + i.imm) & ip_mask(i);
+    if (!condition(c.state().flags, CC)) return Outcome::next;
+    c.state().rip() = (c.rip() + i.length + i.imm) & mask_of<N>();
     return Outcome::branch;
 }
 
@@ -48,8 +50,8 @@ bool build_jcc(const DecodeContext& c, Insn& i) {
     if (!c.is_imm(0)) return false;
     i.imm = c.imm(0);
     i.cc = CC;
-    i.fn = &jcc_rel;
-    return true;
+    i.fn = by_width_no8(i.opsize, [](auto w) -> Handler { return &jcc_rel<CC, w.value>; });
+    return i.fn != nullptr;
 }
 
 }  // namespace

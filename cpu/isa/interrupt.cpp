@@ -1,8 +1,202 @@
-// (being written) instruction family: interrupt.
+// INT n, INT3, INTO, INT1 (ICEBP) and IRET/IRETD/IRETQ: real mode, and protected/IA-32e mode
+// returns to the same or an outer privilege level (SDM Vol. 2 "INT n/INTO/INT3/INT1",
+// "IRET/IRETD/IRETQ"; Vol. 3A 6.14.3 "IRET in IA-32e Mode"). Returns to virtual-8086 mode and
+// nested-task returns are not modelled and say so (Core::unimplemented).
+#include "cpu/descriptors.h"
 #include "cpu/isa/operands.h"
+#include "cpu/isa/transfer.h"
 
 namespace cpu {
+namespace {
 
-void register_interrupt(Registry&) {}
+inline uint64_t next_rip(const Core& c, const Insn& i) { return c.rip() + i.length; }
+
+// INT n and INT3 check the gate's DPL against CPL (software = true); virtual-8086 mode is
+// refused by the delivery itself (not modelled).
+Outcome int_n(Core& c, const Insn& i) {
+    return c.software_interrupt(static_cast<uint8_t>(i.imm), true, next_rip(c, i));
+}
+
+Outcome int3(Core& c, const Insn& i) { return c.software_interrupt(3, true, next_rip(c, i)); }
+
+// INTO: #OF (vector 4) as a trap when OF = 1; #UD in 64-bit mode.
+Outcome into(Core& c, const Insn& i) {
+    if (c.long64()) return c.raise_ud();
+    if (!c.state().flags.of()) return Outcome::next;
+    return c.software_interrupt(4, true, next_rip(c, i));
+}
+
+// INT1 (F1) raises #DB like a hardware debug trap: no gate DPL check.
+Outcome int1(Core& c, const Insn& i) { return c.software_interrupt(1, false, next_rip(c, i)); }
+
+// ---- IRET ----
+
+// The return frame as read from the stack, before anything is committed.
+struct Frame {
+    uint64_t ip = 0, flags = 0, sp = 0;
+    uint16_t cs = 0, ss = 0;
+    uint64_t size = 0;  // bytes popped
+};
+
+template <unsigned N>
+bool read_frame(Core& c, unsigned slots, Frame& f) {
+    const uint64_t mask = c.stack_mask();
+    const uint64_t sp = c.state().regs[rsp] & mask;
+    uint64_t v[5] = {};
+    for (unsigned k = 0; k < slots; ++k)
+        if (!c.read<N>(ss, (sp + k * N) & mask, v[k])) return false;
+    f.ip = v[0];
+    f.cs = static_cast<uint16_t>(v[1]);
+    f.flags = v[2];
+    f.sp = v[3];
+    f.ss = static_cast<uint16_t>(v[4]);
+    f.size = slots * N;
+    return true;
+}
+
+inline unsigned iopl_of(uint64_t flags) { return (flags >> 12) & 3; }
+
+// Real-address mode: FLAGS[15:0] all load; IRETD keeps VM, VIF and VIP
+// (EFLAGS = tempEFLAGS AND 257FD5H OR EFLAGS AND 1A0000H).
+template <unsigned N>
+Outcome iret_real(Core& c) {
+    State& s = c.state();
+    Frame f;
+    if (!read_frame<N>(c, 3, f)) return Outcome::fault;
+    if (f.ip > s.seg[cs].limit) return c.raise_gp(0);
+    const uint64_t m = N == 2 ? 0x7fd5 : 0x257fd5;
+    s.set_rflags((s.rflags() & ~m) | (f.flags & m));
+    c.load_segment(cs, f.cs);  // real mode: cannot fault
+    s.rip() = f.ip;
+    s.regs[rsp] = (s.regs[rsp] & ~c.stack_mask()) | ((s.regs[rsp] + f.size) & c.stack_mask());
+    return Outcome::branch;
+}
+
+// The return CS checks of PROTECTED-MODE-RETURN / IA-32e-MODE-RETURN, in the SDM's order.
+Outcome check_return_cs(Core& c, uint16_t sel, Segment& cs_out) {
+    const State& s = c.state();
+    const uint32_t err = sel & ~3u;
+    if (err == 0) return c.raise_gp(0);
+    uint64_t d;
+    if (!c.read_descriptor(sel, d, err)) return Outcome::fault;
+    cs_out = segment_from_descriptor(sel, d);
+    const unsigned rpl = sel & 3;
+    const bool conforming = cs_out.attributes & 4;
+    if (!(cs_out.attributes & 0x10) || !cs_out.code()) return c.raise_gp(err);
+    if ((s.efer & efer::lma) && cs_out.long_mode() && cs_out.big()) return c.raise_gp(err);
+    if (rpl < s.cpl) return c.raise_gp(err);
+    if (conforming ? cs_out.dpl() > rpl : cs_out.dpl() != rpl) return c.raise_gp(err);
+    if (!cs_out.present()) return c.raise(sim::Vector::segment_not_present, err);
+    return Outcome::next;
+}
+
+// After a return to an outer level, data segments the new CPL may not use become null
+// (SDM "IRET": RETURN-TO-OUTER-PRIVILEGE-LEVEL, last step).
+void invalidate_data_segments(State& s) {
+    for (unsigned r : {es, ds, fs, gs}) {
+        Segment& sg = s.seg[r];
+        const bool conforming_code = sg.code() && (sg.attributes & 4);
+        if (!sg.unusable() && !conforming_code && s.cpl > sg.dpl()) sg = Segment{0, 0, 0, 0x10000};
+    }
+}
+
+// Flags an IRET loads, by the CPL and IOPL before the return (SDM "IRET" flag updates).
+template <unsigned N>
+uint64_t iret_flags_mask(const State& s) {
+    uint64_t m = rf::arith | rf::tf | rf::df | rf::nt;
+    if (N > 2) m |= rf::rf | rf::ac | rf::id;
+    if (s.cpl <= iopl_of(s.rflags_other)) m |= rf::if_;
+    if (s.cpl == 0) {
+        m |= rf::iopl;
+        if (N > 2) m |= rf::vif | rf::vip;
+    }
+    return m;
+}
+
+template <unsigned N>
+Outcome iret_protected(Core& c, const Insn& i) {
+    State& s = c.state();
+    const bool ia32e = s.efer & efer::lma;
+    if (s.mode == Mode::v8086) return c.unimplemented(i);  // RETURN-FROM-VIRTUAL-8086-MODE
+    if (s.rflags_other & rf::nt) {
+        if (ia32e) return c.raise_gp(0);  // no task switches in IA-32e mode
+        return c.unimplemented(i);        // TASK-RETURN: hardware task switching
+    }
+    Frame f;
+    if (!read_frame<N>(c, 3, f)) return Outcome::fault;
+    if (N == 4 && !ia32e && (f.flags & rf::vm) && s.cpl == 0) return c.unimplemented(i);
+    Segment new_cs;
+    if (Outcome o = check_return_cs(c, f.cs, new_cs); o != Outcome::next) return o;
+    const unsigned new_cpl = f.cs & 3;
+    const bool outer = new_cpl > s.cpl;
+    // 64-bit mode always pops SS:RSP; elsewhere only on a return to an outer level (6.14.3).
+    const bool pops_stack = s.mode == Mode::long64 || outer;
+    if (pops_stack && !read_frame<N>(c, 5, f)) return Outcome::fault;
+
+    const State saved = s;
+    const auto undo = [&]() {
+        s = saved;
+        c.refresh_mode();
+        return Outcome::fault;
+    };
+    const uint64_t flags_mask = iret_flags_mask<N>(s);
+    s.cpl = static_cast<uint8_t>(new_cpl);  // load_segment keeps it: CPL = RPL of the new CS
+    if (!c.load_segment(cs, f.cs)) return undo();  // also sets the accessed bit
+    if (s.mode == Mode::long64 ? !canonical(s, f.ip) : f.ip > s.seg[cs].limit) {
+        undo();
+        return c.raise_gp(0);
+    }
+    if (pops_stack) {
+        // SS checks per RETURN-TO-OUTER-PRIVILEGE-LEVEL / IA-32e-MODE-RETURN: RPL = DPL = new
+        // CPL, writable data, present; a null SS only for 64-bit code below CPL 3.
+        if (!c.load_segment(ss, f.ss)) return undo();
+        if ((f.ss & ~3u) == 0) s.seg[ss].attributes = 0x10000 | (new_cpl << 5);
+        c.set_reg<N>(rsp, f.sp);
+    } else {
+        const uint64_t mask = c.stack_mask();
+        s.regs[rsp] = (s.regs[rsp] & ~mask) | ((s.regs[rsp] + f.size) & mask);
+    }
+    s.set_rflags((s.rflags() & ~flags_mask) | (f.flags & flags_mask));
+    if (outer) invalidate_data_segments(s);
+    s.rip() = f.ip;
+    c.refresh_mode();
+    return Outcome::branch;
+}
+
+template <unsigned N>
+Outcome iret(Core& c, const Insn& i) {
+    if (c.state().mode == Mode::real) return iret_real<N>(c);
+    return iret_protected<N>(c, i);
+}
+
+template <Handler H>
+bool build(const DecodeContext&, Insn& i) {
+    i.fn = H;
+    return true;
+}
+
+bool build_int(const DecodeContext& c, Insn& i) {
+    if (!c.is_imm(0)) return false;
+    i.imm = c.imm(0) & 0xff;
+    i.fn = &int_n;
+    return true;
+}
+
+bool build_iret(const DecodeContext&, Insn& i) {
+    i.fn = by_width_no8(i.opsize, [](auto w) -> Handler { return &iret<w.value>; });
+    return i.fn != nullptr;
+}
+
+}  // namespace
+
+void register_interrupt(Registry& r) {
+    r.add(ZYDIS_MNEMONIC_INT, &build_int);
+    r.add(ZYDIS_MNEMONIC_INT3, &build<&int3>);
+    r.add(ZYDIS_MNEMONIC_INTO, &build<&into>);
+    r.add(ZYDIS_MNEMONIC_INT1, &build<&int1>);
+    r.add(ZYDIS_MNEMONIC_IRET, &build_iret);
+    r.add(ZYDIS_MNEMONIC_IRETD, &build_iret);
+    r.add(ZYDIS_MNEMONIC_IRETQ, &build_iret);
+}
 
 }  // namespace cpu

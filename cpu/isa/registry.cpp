@@ -44,7 +44,9 @@ uint8_t segment_index(ZydisRegister r) {
 }
 
 bool DecodeContext::is_gpr(unsigned k) const {
-    return is_reg(k) && gpr_index(ops[k].reg.value) < reg_none;
+    if (!is_reg(k)) return false;
+    const uint8_t g = gpr_index(ops[k].reg.value);
+    return g < reg_none || (g & high8);  // AH..BH are high8 | 0..3
 }
 
 uint8_t DecodeContext::gpr(unsigned k) const { return gpr_index(ops[k].reg.value); }
