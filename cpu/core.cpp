@@ -59,19 +59,21 @@ void Core::refresh_mode() {
         const Segment& sg = s.seg[i];
         const bool flat64 = s.mode == Mode::long64;
         seg_base_[i] = (flat64 && i < fs) ? 0 : sg.base;
-        // The fast path takes offsets <= limit of usable, expand-up segments. Everything else
-        // (null selectors, expand-down, non-writable ...) goes to the slow path's full checks.
-        if (flat64) seg_fast_limit_[i] = ~0ull;
-        else if (s.mode == Mode::real || s.mode == Mode::v8086) seg_fast_limit_[i] = sg.limit;
-        else if (sg.unusable() || !sg.present() || sg.expand_down() || sg.code()) seg_fast_limit_[i] = 0;
-        else seg_fast_limit_[i] = sg.limit;
-    }
-    // A read-only data segment must not take the write fast path; the write TLB never holds
-    // such entries because writes check seg_fast_limit_ too: use the slow path for them.
-    for (unsigned i = 0; i < seg_count; ++i) {
-        const Segment& sg = s.seg[i];
-        if (s.mode != Mode::long64 && s.mode != Mode::real && s.mode != Mode::v8086 && !(sg.attributes & 2))
-            seg_fast_limit_[i] = 0;
+        // The fast paths take offsets <= limit of usable, expand-up segments that allow the
+        // access. Everything else (null selectors, expand-down, execute-only code, read-only
+        // data ...) gets the slow path's full checks (SDM Vol. 3A 5.3, 5.4).
+        if (flat64) {
+            seg_read_limit_[i] = seg_write_limit_[i] = ~0ull;
+        } else if (s.mode == Mode::real || s.mode == Mode::v8086) {
+            seg_read_limit_[i] = seg_write_limit_[i] = sg.limit;
+        } else if (sg.unusable() || !sg.present() || sg.expand_down()) {
+            seg_read_limit_[i] = seg_write_limit_[i] = 0;
+        } else {
+            const bool readable = !sg.code() || (sg.attributes & 2);
+            const bool writable = !sg.code() && (sg.attributes & 2);
+            seg_read_limit_[i] = readable ? sg.limit : 0;
+            seg_write_limit_[i] = writable ? sg.limit : 0;
+        }
     }
     if (seg_base_[cs] != fetch_base_ || code_bits_ != fetch_bits_ || user_tag_ != fetch_user_) {
         fetch_base_ = seg_base_[cs];
@@ -157,13 +159,11 @@ void Core::execute_block(Block& b, uint64_t budget) {
 
 Block* Core::find_block() {
     const uint64_t rip = s_.regs[reg_rip];
-    if (rip > seg_fast_limit_[cs] && s_.mode != Mode::long64) {
-        // SDM 6.15 #GP: instruction fetch beyond the CS limit.
-        if (s_.mode != Mode::real || rip > s_.seg[cs].limit) {
-            raise_gp(0);
-            deliver_pending();
-            return nullptr;
-        }
+    if (s_.mode != Mode::long64 && rip > s_.seg[cs].limit) {
+        // SDM Vol. 3A 6.15 "Interrupt 13": instruction fetch beyond the CS limit is #GP(0).
+        raise_gp(0);
+        deliver_pending();
+        return nullptr;
     }
     const uint64_t linear = (seg_base_[cs] + rip) & linear_mask_;
     const TlbEntry& e = tlb_exec_[(linear >> 12) & (kTlbSize - 1)];

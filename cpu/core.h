@@ -196,7 +196,8 @@ private:
 
     // Derived per-mode values used on every access.
     uint64_t seg_base_[seg_count] = {};
-    uint64_t seg_fast_limit_[seg_count] = {};  // largest offset the fast path may use
+    uint64_t seg_read_limit_[seg_count] = {};   // largest offset the read fast path may use
+    uint64_t seg_write_limit_[seg_count] = {};  // ... and the write fast path
     uint64_t linear_mask_ = 0xffffffff;
     uint64_t stack_mask_ = 0xffff;
     uint64_t user_tag_ = 0;  // 1 at CPL 3
@@ -270,7 +271,7 @@ template <unsigned N> inline bool Core::read(unsigned seg, uint64_t offset, uint
     const TlbEntry& e = tlb_read_[(linear >> 12) & (kTlbSize - 1)];
     // Comparing the tag with the page of the last byte also sends page-crossing accesses to
     // the slow path: that page differs from the one the slot is indexed by.
-    if (offset + (N - 1) > seg_fast_limit_[seg] ||
+    if (offset + (N - 1) > seg_read_limit_[seg] ||
         e.tag != (((linear + (N - 1)) & ~0xfffull) | user_tag_)) [[unlikely]]
         return read_slow<N>(seg, offset, out);
     uint_t<N> v;
@@ -284,7 +285,7 @@ template <unsigned N> inline bool Core::write(unsigned seg, uint64_t offset, uin
     const TlbEntry& e = tlb_write_[(linear >> 12) & (kTlbSize - 1)];
     // Comparing the tag with the page of the last byte also sends page-crossing accesses to
     // the slow path: that page differs from the one the slot is indexed by.
-    if (offset + (N - 1) > seg_fast_limit_[seg] ||
+    if (offset + (N - 1) > seg_write_limit_[seg] ||
         e.tag != (((linear + (N - 1)) & ~0xfffull) | user_tag_)) [[unlikely]]
         return write_slow<N>(seg, offset, value);
     const uint_t<N> v = static_cast<uint_t<N>>(value);

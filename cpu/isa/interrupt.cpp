@@ -73,20 +73,20 @@ Outcome iret_real(Core& c) {
 }
 
 // The return CS checks of PROTECTED-MODE-RETURN / IA-32e-MODE-RETURN, in the SDM's order.
-Outcome check_return_cs(Core& c, uint16_t sel, Segment& cs_out) {
+Outcome check_return_cs(Core& c, uint16_t sel) {
     const State& s = c.state();
     const uint32_t err = sel & ~3u;
     if (err == 0) return c.raise_gp(0);
     uint64_t d;
     if (!c.read_descriptor(sel, d, err)) return Outcome::fault;
-    cs_out = segment_from_descriptor(sel, d);
+    const Segment code = segment_from_descriptor(sel, d);
     const unsigned rpl = sel & 3;
-    const bool conforming = cs_out.attributes & 4;
-    if (!(cs_out.attributes & 0x10) || !cs_out.code()) return c.raise_gp(err);
-    if ((s.efer & efer::lma) && cs_out.long_mode() && cs_out.big()) return c.raise_gp(err);
+    const bool conforming = code.attributes & 4;
+    if (!(code.attributes & 0x10) || !code.code()) return c.raise_gp(err);
+    if ((s.efer & efer::lma) && code.long_mode() && code.big()) return c.raise_gp(err);
     if (rpl < s.cpl) return c.raise_gp(err);
-    if (conforming ? cs_out.dpl() > rpl : cs_out.dpl() != rpl) return c.raise_gp(err);
-    if (!cs_out.present()) return c.raise(sim::Vector::segment_not_present, err);
+    if (conforming ? code.dpl() > rpl : code.dpl() != rpl) return c.raise_gp(err);
+    if (!code.present()) return c.raise(sim::Vector::segment_not_present, err);
     return Outcome::next;
 }
 
@@ -113,33 +113,19 @@ uint64_t iret_flags_mask(const State& s) {
     return m;
 }
 
+// Loads CS, RIP, RFLAGS and (when popped) SS:RSP from a checked frame. Faults part-way
+// (CS accessed-bit write, RIP limit or canonical check, SS checks) restore the whole state.
 template <unsigned N>
-Outcome iret_protected(Core& c, const Insn& i) {
+Outcome commit_return(Core& c, const Frame& f, bool outer, bool pops_stack) {
     State& s = c.state();
-    const bool ia32e = s.efer & efer::lma;
-    if (s.mode == Mode::v8086) return c.unimplemented(i);  // RETURN-FROM-VIRTUAL-8086-MODE
-    if (s.rflags_other & rf::nt) {
-        if (ia32e) return c.raise_gp(0);  // no task switches in IA-32e mode
-        return c.unimplemented(i);        // TASK-RETURN: hardware task switching
-    }
-    Frame f;
-    if (!read_frame<N>(c, 3, f)) return Outcome::fault;
-    if (N == 4 && !ia32e && (f.flags & rf::vm) && s.cpl == 0) return c.unimplemented(i);
-    Segment new_cs;
-    if (Outcome o = check_return_cs(c, f.cs, new_cs); o != Outcome::next) return o;
-    const unsigned new_cpl = f.cs & 3;
-    const bool outer = new_cpl > s.cpl;
-    // 64-bit mode always pops SS:RSP; elsewhere only on a return to an outer level (6.14.3).
-    const bool pops_stack = s.mode == Mode::long64 || outer;
-    if (pops_stack && !read_frame<N>(c, 5, f)) return Outcome::fault;
-
     const State saved = s;
     const auto undo = [&]() {
         s = saved;
         c.refresh_mode();
         return Outcome::fault;
     };
-    const uint64_t flags_mask = iret_flags_mask<N>(s);
+    const unsigned new_cpl = f.cs & 3;
+    const uint64_t flags_mask = iret_flags_mask<N>(s);  // by the CPL and IOPL before the return
     s.cpl = static_cast<uint8_t>(new_cpl);  // load_segment keeps it: CPL = RPL of the new CS
     if (!c.load_segment(cs, f.cs)) return undo();  // also sets the accessed bit
     if (s.mode == Mode::long64 ? !canonical(s, f.ip) : f.ip > s.seg[cs].limit) {
@@ -147,8 +133,8 @@ Outcome iret_protected(Core& c, const Insn& i) {
         return c.raise_gp(0);
     }
     if (pops_stack) {
-        // SS checks per RETURN-TO-OUTER-PRIVILEGE-LEVEL / IA-32e-MODE-RETURN: RPL = DPL = new
-        // CPL, writable data, present; a null SS only for 64-bit code below CPL 3.
+        // RETURN-TO-OUTER-PRIVILEGE-LEVEL / IA-32e-MODE-RETURN: SS RPL = DPL = new CPL,
+        // writable data, present; a null SS only for 64-bit code below CPL 3 (load_segment).
         if (!c.load_segment(ss, f.ss)) return undo();
         if ((f.ss & ~3u) == 0) s.seg[ss].attributes = 0x10000 | (new_cpl << 5);
         c.set_reg<N>(rsp, f.sp);
@@ -161,6 +147,27 @@ Outcome iret_protected(Core& c, const Insn& i) {
     s.rip() = f.ip;
     c.refresh_mode();
     return Outcome::branch;
+}
+
+template <unsigned N>
+Outcome iret_protected(Core& c, const Insn& i) {
+    const State& s = c.state();
+    const bool ia32e = s.efer & efer::lma;
+    if (s.mode == Mode::v8086) return c.unimplemented(i);  // RETURN-FROM-VIRTUAL-8086-MODE
+    if (s.rflags_other & rf::nt) {
+        if (ia32e) return c.raise_gp(0);  // no task switches in IA-32e mode
+        return c.unimplemented(i);        // TASK-RETURN: hardware task switching
+    }
+    Frame f;
+    if (!read_frame<N>(c, 3, f)) return Outcome::fault;
+    if (N == 4 && !ia32e && (f.flags & rf::vm) && s.cpl == 0)
+        return c.unimplemented(i);  // RETURN-TO-VIRTUAL-8086-MODE
+    if (Outcome o = check_return_cs(c, f.cs); o != Outcome::next) return o;
+    const bool outer = (f.cs & 3u) > s.cpl;
+    // 64-bit mode always pops SS:RSP; elsewhere only on a return to an outer level (6.14.3).
+    const bool pops_stack = s.mode == Mode::long64 || outer;
+    if (pops_stack && !read_frame<N>(c, 5, f)) return Outcome::fault;
+    return commit_return<N>(c, f, outer, pops_stack);
 }
 
 template <unsigned N>

@@ -10,8 +10,8 @@ namespace mxcsr_bit {
 inline constexpr uint32_t mm = 1u << 17;  // AMD misaligned SSE mode (APM Vol. 1 "MXCSR Register")
 }
 
-// SSE/SSE2: #UD if CR0.EM=1 or CR4.OSFXSR=0, then #NM if CR0.TS=1 (SDM Vol. 3A 13.1.3 and
-// Table 13-1 "Effect of CR0 and CR4 Flags on SSE ... Instruction Behavior"; #UD before #NM).
+// SSE/SSE2: #UD if CR0.EM=1 or CR4.OSFXSR=0, then #NM if CR0.TS=1 (SDM Vol. 3A 2.5 "Control
+// Registers" and 13.2 "Emulation of SSE Extensions", Table 13-1; #UD takes priority over #NM).
 inline bool sse_usable(Core& c) {
     const State& s = c.state();
     if ((s.cr0 & cr0::em) || !(s.cr4 & cr4::osfxsr)) return c.raise_ud(), false;

@@ -151,7 +151,8 @@ template <class T> Outcome move_mask(Core& c, const Insn& i) {
     if (!sse_usable(c)) return Outcome::fault;
     const uint8_t* v = c.state().xmm[i.rm];
     uint64_t m = 0;
-    for (unsigned k = 0; k < lanes_of<T>; ++k) m |= static_cast<uint64_t>(lane<T>(v, k) >> (8 * sizeof(T) - 1)) << k;
+    for (unsigned k = 0; k < lanes_of<T>; ++k)
+        m |= static_cast<uint64_t>(lane<T>(v, k) >> (8 * sizeof(T) - 1)) << k;
     c.set_reg<8>(i.reg, m);
     return Outcome::next;
 }

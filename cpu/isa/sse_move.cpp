@@ -100,7 +100,8 @@ void pshufd(uint8_t* d, const uint8_t* s, uint8_t imm) {
 // PSHUFLW/PSHUFHW: shuffle the words of one quadword, copy the other.
 template <unsigned Q> void pshufw_half(uint8_t* d, const uint8_t* s, uint8_t imm) {
     std::memcpy(d, s, 16);
-    for (unsigned k = 0; k < 4; ++k) set_lane<uint16_t>(d, 4 * Q + k, lane<uint16_t>(s, 4 * Q + ((imm >> (2 * k)) & 3)));
+    for (unsigned k = 0; k < 4; ++k)
+        set_lane<uint16_t>(d, 4 * Q + k, lane<uint16_t>(s, 4 * Q + ((imm >> (2 * k)) & 3)));
 }
 void shufps(uint8_t* d, const uint8_t* s, uint8_t imm) {
     alignas(16) uint8_t r[16];
@@ -170,9 +171,10 @@ constexpr Builder high_quad = &build_move<nullptr, &merge_load<8>, &store_part<8
 }  // namespace
 
 void register_sse_move(Registry& r) {
-    for (ZydisMnemonic m : {ZYDIS_MNEMONIC_MOVDQA, ZYDIS_MNEMONIC_MOVAPS, ZYDIS_MNEMONIC_MOVAPD}) r.add(m, aligned);
-    for (ZydisMnemonic m : {ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVUPS, ZYDIS_MNEMONIC_MOVUPD}) r.add(m, unaligned);
-    for (ZydisMnemonic m : {ZYDIS_MNEMONIC_MOVNTDQ, ZYDIS_MNEMONIC_MOVNTPS, ZYDIS_MNEMONIC_MOVNTPD}) r.add(m, non_temporal);
+    for (auto m : {ZYDIS_MNEMONIC_MOVDQA, ZYDIS_MNEMONIC_MOVAPS, ZYDIS_MNEMONIC_MOVAPD}) r.add(m, aligned);
+    for (auto m : {ZYDIS_MNEMONIC_MOVDQU, ZYDIS_MNEMONIC_MOVUPS, ZYDIS_MNEMONIC_MOVUPD}) r.add(m, unaligned);
+    for (auto m : {ZYDIS_MNEMONIC_MOVNTDQ, ZYDIS_MNEMONIC_MOVNTPS, ZYDIS_MNEMONIC_MOVNTPD})
+        r.add(m, non_temporal);
     r.add(ZYDIS_MNEMONIC_MOVNTI, &build_movnti);
     r.add(ZYDIS_MNEMONIC_MOVD, &build_movd_movq);
     r.add(ZYDIS_MNEMONIC_MOVQ, &build_movd_movq);
