@@ -21,10 +21,15 @@ void enter_multiboot(Core& core, uint32_t entry, uint32_t info_address, uint64_t
 // 64-bit code segment (selector 0x08) and data segments (0x10) from a GDT the loader writes at
 // `gdt_base`, RSP = `stack`, interrupts off, IDT empty (limit 0: any exception triple-faults
 // until the guest loads its own).
-void enter_long_mode(Core& core, uint64_t entry, uint64_t cr3, uint64_t stack, uint64_t gdt_base);
+struct FlatSelectors {
+    uint16_t code = 0x08, data = 0x10;
+};
+void enter_long_mode(Core& core, uint64_t entry, uint64_t cr3, uint64_t stack, uint64_t gdt_base,
+                     FlatSelectors selectors = {});
 
-// The 3-entry GDT both protected-mode entries use: null, code (0x08), data (0x10).
-// `long_mode` selects a 64-bit (L=1) or 32-bit (D=1) code descriptor.
-bool write_flat_gdt(Core& core, uint64_t gdt_base, bool long_mode);
+// The GDT the protected-mode entries use: null descriptors but for code (0x08 by default)
+// and data (0x10). `long_mode` selects a 64-bit (L=1) or 32-bit (D=1) code descriptor.
+// Returns the GDT limit, or 0 if it could not be written.
+uint16_t write_flat_gdt(Core& core, uint64_t gdt_base, bool long_mode, FlatSelectors selectors = {});
 
 }  // namespace cpu

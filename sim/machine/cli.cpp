@@ -18,6 +18,7 @@ constexpr int kExitUsage = 2, kExitShutdown = 4, kExitHostError = 6;
 
 const char* kUsage =
     "usage: hvsim run IMAGE [options]        boot an ELF64 or multiboot image\n"
+    "       hvsim run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]   boot Linux\n"
     "       hvsim run --load-flat FILE@ADDR  run a flat binary in real mode (e.g. boot.bin@0x7c00)\n"
     "       hvsim demo [options]             run the built-in demonstration\n";
 
@@ -35,7 +36,9 @@ po::options_description machine_options() {
         ("counters", po::value<std::string>()->default_value("basic"), "basic, or full (per-mnemonic counts)")
         ("quantum", po::value<uint64_t>()->default_value(10000), "instructions between device synchronisations")
         ("load-flat", po::value<std::string>(), "FILE@ADDR: flat binary in real mode")
-        ("append", po::value<std::string>()->default_value(""), "kernel command line (multiboot)");
+        ("kernel", po::value<std::string>(), "a Linux bzImage, booted through the 64-bit boot protocol")
+        ("initrd", po::value<std::string>(), "initial ramdisk for --kernel")
+        ("append", po::value<std::string>()->default_value(""), "kernel command line (Linux, multiboot)");
     return o;
 }
 
@@ -116,12 +119,17 @@ int run_command(int argc, char** argv) {
         std::cout << kUsage << opts;
         return 0;
     }
-    if (vm.count("image") == vm.count("load-flat"))
-        throw ConfigError("give exactly one of IMAGE or --load-flat FILE@ADDR");
+    if (vm.count("image") + vm.count("load-flat") + vm.count("kernel") != 1)
+        throw ConfigError("give exactly one of IMAGE, --kernel BZIMAGE or --load-flat FILE@ADDR");
+    if (vm.count("initrd") && !vm.count("kernel")) throw ConfigError("--initrd goes with --kernel");
     Machine m(config_from(vm));
     attach_trace(m, vm);
-    if (vm.count("image")) m.load_kernel(vm["image"].as<std::string>(), vm["append"].as<std::string>());
-    else {
+    if (vm.count("image")) {
+        m.load_kernel(vm["image"].as<std::string>(), vm["append"].as<std::string>());
+    } else if (vm.count("kernel")) {
+        m.load_linux(vm["kernel"].as<std::string>(), vm.count("initrd") ? vm["initrd"].as<std::string>() : "",
+                     vm["append"].as<std::string>());
+    } else {
         const auto [file, addr] = parse_flat_spec(vm["load-flat"].as<std::string>());
         m.load_flat(file, addr);
     }

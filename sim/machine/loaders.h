@@ -9,6 +9,10 @@
 //                                                 (2 MiB pages, tables at 0x10000), GDT at
 //                                                 0x500 (code 0x08, data 0x10), RSP = 0x80000,
 //                                                 interrupts off, IDT limit 0
+//   Linux         --kernel BZIMAGE (boot.rst     64-bit mode at load address + 0x200, RSI -> zero
+//                 64-bit boot protocol)          page at 0x30000, GDT with CS 0x10 / DS 0x18,
+//                                                 identity map of all RAM, e820 map, initrd at
+//                                                 the top of RAM
 //   flat          --load-flat FILE@ADDR           real mode, CS:IP = (ADDR & ~0xffff) >> 4 :
 //                                                 ADDR & 0xffff, DL = 0x80 (boot drive), SP 0x7c00
 // The area [0x500, 0x80000) belongs to the loader for multiboot and ELF64 images.
@@ -32,6 +36,9 @@ std::vector<uint8_t> read_file(const std::string& path);
 // Chooses multiboot or ELF64 from the file's contents.
 LoadedImage load_kernel_image(cpu::Core& core, uint64_t memory_bytes, const std::string& path,
                               const std::string& cmdline = "");
+// A Linux bzImage through the 64-bit boot protocol (loader_linux.cpp).
+LoadedImage load_linux(cpu::Core& core, uint64_t memory_bytes, const std::string& path,
+                       const std::string& initrd_path, const std::string& cmdline);
 LoadedImage load_flat(cpu::Core& core, uint64_t memory_bytes, const std::string& path, uint64_t address);
 // "file@0x7c00" -> (file, address)
 std::pair<std::string, uint64_t> parse_flat_spec(const std::string& spec);

@@ -61,6 +61,10 @@ LoadedImage Machine::load_flat(const std::string& path, uint64_t address) {
     return sim::load_flat(cpu(0), config_.memory_bytes, path, address);
 }
 
+LoadedImage Machine::load_linux(const std::string& bzimage, const std::string& initrd, const std::string& cmdline) {
+    return sim::load_linux(cpu(0), config_.memory_bytes, bzimage, initrd, cmdline);
+}
+
 RunResult Machine::run(uint64_t max_instructions) {
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();

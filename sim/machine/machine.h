@@ -38,6 +38,8 @@ public:
 
     LoadedImage load_kernel(const std::string& path, const std::string& cmdline = "");
     LoadedImage load_flat(const std::string& path, uint64_t address);
+    LoadedImage load_linux(const std::string& bzimage, const std::string& initrd = "",
+                           const std::string& cmdline = "");
 
     // Runs until the guest exits, shuts down, halts for good, or `max_instructions` retire
     // (0 = no limit). Can be called again to continue.

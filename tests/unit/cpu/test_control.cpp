@@ -634,6 +634,32 @@ TEST(Interrupt, IretToANonCanonicalRipFaultsWithoutChangingState) {
     EXPECT_EQ(f.core.state().cpl, 0u);
 }
 
+TEST(Interrupt, IretChecksTheReturnedCodeAndStackDescriptors) {
+    struct Case {
+        uint16_t cs, ss;
+        uint64_t error;
+    };
+    // A data segment as CS; a DPL-0 SS for a return to ring 3; a null CS.
+    for (const Case k : {Case{0x10, 0x10, 0x10}, Case{kUserCs, 0x10, 0x10}, Case{0, 0x10, 0}}) {
+        CoreFixture f;
+        // push rbx; push 0x70000; push 2; push rax; push 0x101000; iretq
+        f.long_mode({0x53, 0x68, 0x00, 0x00, 0x07, 0x00, 0x6a, 0x02, 0x50, 0x68, 0x00, 0x10, 0x10, 0x00,
+            0x48, 0xcf});
+        allow_user_mode(f);
+        // out 0xf4, al
+        f.bus.load(0x300000, {0xe6, 0xf4});
+        gate64(f, 13, 0x300000);
+        f.core.state().regs[rax] = k.cs;
+        f.core.state().regs[rbx] = k.ss;
+        f.run();
+        ASSERT_TRUE(exited(f));
+        const uint64_t sp = f.reg(rsp);
+        EXPECT_EQ(peek64(f, sp), k.error) << k.cs;
+        EXPECT_EQ(peek64(f, sp + 8), 0x100000u + 14) << k.cs;  // RIP of the IRETQ
+        EXPECT_EQ(peek64(f, sp + 16), 0x08u) << k.cs;          // still in the kernel
+    }
+}
+
 // ---- CPUID ----
 
 namespace {
