@@ -22,6 +22,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
+# Debian's kernel for the Linux boot test, unpacked (not installed) into the build tree.
+if [ ! -e build/linux/vmlinuz ]; then
+  mkdir -p build/linux
+  version=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+  if [ -n "$version" ] && (cd build/linux && apt-get download -q "$version" >/dev/null 2>&1); then
+    dpkg -x build/linux/"$version"_*.deb build/linux/root
+    cp build/linux/root/boot/vmlinuz-* build/linux/vmlinuz
+    rm -rf build/linux/root build/linux/*.deb
+  else
+    echo "setup: could not download $version; the Linux boot test will be skipped"
+  fi
+fi
+
 if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=release -Db_ndebug=false --prefix=/usr/local
 fi

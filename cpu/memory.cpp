@@ -92,6 +92,7 @@ bool Core::translate(uint64_t linear, AccessKind kind, bool user, uint64_t& phys
         rq.cr4_smap = s_.cr4 & cr4::smap;
         rq.efer_nxe = s_.efer & efer::nxe;
         rq.rflags_ac = s_.rflags_other & rf::ac;
+        rq.maxphyaddr_mask = (uint64_t{1} << kMaxPhysAddrBits) - 1;
         BusWalkMemory memory(bus_);
         ++page_walks_;
         const mmu::WalkResult r = mmu::walk(rq, memory);

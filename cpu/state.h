@@ -41,6 +41,10 @@ struct TableRegister {
     uint32_t limit = 0xffff;
 };
 
+// Physical-address width (MAXPHYADDR). CPUID 80000008h:EAX[7:0] in sim/tables/cpuid.toml
+// reports the same number; paging-structure reserved bits start above it (SDM Vol. 3A 4.1.4).
+inline constexpr unsigned kMaxPhysAddrBits = 48;
+
 // Processor operating modes (SDM Vol. 3A 2.2 "Modes of Operation").
 enum class Mode : uint8_t { real, v8086, protected16, protected32, compat16, compat32, long64 };
 
