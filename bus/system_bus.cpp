@@ -96,6 +96,15 @@ void SystemBus::sync_in_scope(uint64_t cycle) {
     ++counters_.time_syncs;
 }
 
+bool SystemBus::next_event_cycle(uint64_t& cycle) {
+    ScContext::Scope in(context_);
+    elaborate_in_scope();
+    if (!sc_core::sc_pending_activity()) return false;
+    const uint64_t at = sc_core::sc_time_stamp().value() + sc_core::sc_time_to_pending_activity().value();
+    cycle = (at + config_.cycle_period_ps - 1) / config_.cycle_period_ps;
+    return true;
+}
+
 void SystemBus::advance_to(uint64_t cycle) {
     ScContext::Scope in(context_);
     sync_in_scope(cycle);
@@ -162,6 +171,13 @@ void SystemBus::port_write(uint16_t port, unsigned size, uint64_t value, uint64_
     write(Space::io, port, size, value);
 }
 
-void SystemBus::report(sim::StatsWriter& out) const { counters_.report(out, "bus"); }
+void SystemBus::report(sim::StatsWriter& out) const {
+    counters_.report(out, "bus");
+    for (const auto& reporter : reporters_) reporter(out);
+}
+
+void SystemBus::add_reporter(std::function<void(sim::StatsWriter&)> reporter) {
+    reporters_.push_back(std::move(reporter));
+}
 
 }  // namespace bus

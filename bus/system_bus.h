@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -74,6 +75,9 @@ public:
     void advance_to(uint64_t cycle);
     uint64_t device_time_ps() const;
     uint64_t device_cycle() const { return device_time_ps() / config_.cycle_period_ps; }
+    // The cycle (rounded up) of the earliest pending device event; false when no device has
+    // anything scheduled. For a machine whose processors all wait: time may jump there.
+    bool next_event_cycle(uint64_t& cycle);
 
     // --- Parts and counters
     Ram& ram() { return *ram_; }
@@ -83,7 +87,11 @@ public:
     const Router& io_router() const { return *io_router_; }
     // For code that needs this machine's SystemC (hold a ScContext::Scope while using it).
     const ScContext& context() const { return context_; }
+    // The bus's counters, then those of every reporter added, in the order added.
     void report(sim::StatsWriter& out) const;
+    // A device's counters join report(); the device must live as long as the bus (devices
+    // made by add() do).
+    void add_reporter(std::function<void(sim::StatsWriter&)> reporter);
 
 private:
     template <class Module, class... Args>
@@ -104,6 +112,7 @@ private:
     Ram* ram_ = nullptr;
     bool elaborated_ = false;
     AccessCounters counters_;
+    std::vector<std::function<void(sim::StatsWriter&)>> reporters_;
 };
 
 template <class Module, class... Args>

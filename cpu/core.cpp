@@ -8,6 +8,8 @@
 
 #include "cpu/blocks.h"
 #include "cpu/decoder.h"
+#include "cpuid_table.h"
+#include "cpu/msr.h"
 
 namespace cpu {
 
@@ -16,7 +18,9 @@ const char* to_string(Vendor v) { return v == Vendor::intel ? "intel" : "amd"; }
 Core::Core(const CoreConfig& config, sim::PhysicalBus& bus, sim::EventStream& events,
            sim::RunControl& control)
     : config_(config), bus_(bus), events_(events), control_(control),
-      blocks_(std::make_unique<BlockCache>()) {
+      blocks_(std::make_unique<BlockCache>()),
+      apic_(std::make_unique<LocalApic>(apic_config(config))) {
+    apic_->set_notify([this] { events_changed(); });
     mnemonic_counts_.assign(config_.count_mnemonics ? ZYDIS_MNEMONIC_MAX_VALUE + 1 : 0, 0);
     unimplemented_counts_.assign(ZYDIS_MNEMONIC_MAX_VALUE + 1, 0);
     reset();
@@ -24,16 +28,30 @@ Core::Core(const CoreConfig& config, sim::PhysicalBus& bus, sim::EventStream& ev
 
 Core::~Core() = default;
 
+// The APIC's optional parts follow what CPUID reports for the vendor (sim/tables/cpuid.toml).
+LocalApicConfig Core::apic_config(const CoreConfig& config) {
+    LocalApicConfig a;
+    a.id = config.id;
+    a.bsp = config.bsp();
+    a.bus_divisor = config.apic_bus_divisor;
+    for (const CpuidLeaf& row : kCpuidLeafTable)
+        if (row.leaf == 1 && std::strcmp(row.vendor, to_string(config.vendor)) == 0) {
+            a.x2apic = (row.ecx >> 21) & 1;
+            a.tsc_deadline = (row.ecx >> 24) & 1;
+        }
+    return a;
+}
+
 // Power-up state, SDM Vol. 3A 10.1.1 "Processor State After Reset" (Table 10-1).
+// An AP then waits for a startup IPI (SDM 9.4 "Multiple-Processor (MP) Initialization").
 void Core::reset() {
-    s_ = State{};
-    for (auto& sg : s_.seg) sg = Segment{0, 0, 0xffff, 0x93};
-    s_.seg[cs] = Segment{0xf000, 0xffff0000, 0xffff, 0x9b};
-    s_.rip() = 0xfff0;
-    s_.ldtr = Segment{0, 0, 0xffff, 0x82};
-    s_.tr = Segment{0, 0, 0xffff, 0x8b};
-    s_.regs[rdx] = 0x600;  // family/model/stepping signature, as on a P6-class reset
-    halted_ = false;
+    reset_state();
+    reset_msrs(s_, config_.vendor, config_.id);
+    apic_->reset();
+    halted_ = apic_->waiting_for_sipi();
+    nmi_blocked_ = false;
+    shadow_ = Shadow::none;
+    check_at_ = 0;
     pending_ = {};
     refresh_mode();
     flush_tlb();
@@ -94,16 +112,25 @@ void Core::flush_tlb() {
 
 uint64_t Core::run(uint64_t budget) {
     const uint64_t start = retired_;
+    const uint64_t end = budget > ~0ull - cycle() ? ~0ull : cycle() + budget;
     Block* b = nullptr;
-    while (retired_ - start < budget && !control_.stop_requested()) {
-        if (halted_) break;  // nothing can wake a halted processor without interrupts yet
+    while (cycle() < end && !control_.stop_requested()) {
+        // One compare per block while nothing is pending: events (interrupts, INIT/SIPI,
+        // timer expiries, HLT) are looked at in the slow path (interrupts.cpp).
+        if (cycle() >= check_at_) [[unlikely]] {
+            const Serviced what = service_events(end);
+            if (what == Serviced::idle) break;
+            if (what == Serviced::redirected) b = nullptr;
+        }
         if (!b) {
             blocks_->collect_garbage();
             b = find_block();
             if (!b) continue;  // an exception was delivered instead (fetch fault)
         }
         Block& current = *b;
-        execute_block(current, budget - (retired_ - start));
+        // Blocks stop at the next timer expiry (or after the instruction an interrupt shadow
+        // covers), so events are taken at the exact instruction boundary.
+        execute_block(current, std::min(end, deadline_) - cycle());
         if (pending_.valid) {
             deliver_pending();
             b = nullptr;
@@ -161,6 +188,14 @@ Block* Core::find_block() {
     const uint64_t rip = s_.regs[reg_rip];
     if (s_.mode != Mode::long64 && rip > s_.seg[cs].limit) {
         // SDM Vol. 3A 6.15 "Interrupt 13": instruction fetch beyond the CS limit is #GP(0).
+        raise_gp(0);
+        deliver_pending();
+        return nullptr;
+    }
+    const unsigned va_shift = (s_.cr4 & cr4::la57) ? 7 : 16;  // 57- or 48-bit linear addresses
+    if (s_.mode == Mode::long64 && static_cast<uint64_t>(static_cast<int64_t>(rip << va_shift) >> va_shift) != rip) {
+        // A fetch from a non-canonical address is #GP(0) (SDM Vol. 3A 6.15 "Interrupt 13"),
+        // e.g. after AMD's SYSRET to a non-canonical RCX (APM Vol. 3 "SYSRET").
         raise_gp(0);
         deliver_pending();
         return nullptr;
@@ -237,8 +272,14 @@ Outcome Core::unimplemented(const Insn& i) {
     return raise_ud();
 }
 
+Outcome Core::unimplemented(const Insn& i, const std::string& why) {
+    last_error_ = why;
+    return unimplemented(i);
+}
+
 Outcome Core::halt() {
     halted_ = true;
+    check_at_ = 0;
     emit(sim::EventKind::halt);
     return Outcome::end_block;
 }
@@ -247,6 +288,7 @@ void Core::enter_shutdown(const std::string& why) {
     emit(sim::EventKind::shutdown, 0);
     last_error_ = why;
     halted_ = true;
+    check_at_ = 0;
     shutdown_ = true;
     control_.request_stop(sim::StopReason::shutdown);
 }
@@ -277,6 +319,11 @@ void Core::report(sim::StatsWriter& out, const std::string& p) const {
             if (mnemonic_counts_[m]) bins[ZydisMnemonicGetString(static_cast<ZydisMnemonic>(m))] = mnemonic_counts_[m];
         out.histogram(p + "mnemonics", bins, "count", "instructions retired, by mnemonic");
     }
+    out.scalar(p + "interrupts", static_cast<double>(interrupts_delivered_), "count", "external (maskable) interrupts delivered");
+    out.scalar(p + "nmis", static_cast<double>(nmis_delivered_), "count", "NMIs delivered");
+    out.scalar(p + "inits", static_cast<double>(inits_), "count", "INIT signals taken");
+    out.scalar(p + "sipis", static_cast<double>(sipis_), "count", "startup IPIs taken");
+    out.scalar(p + "idle_cycles", static_cast<double>(idle_cycles_), "cycle", "cycles spent halted or waiting for SIPI");
     out.scalar(p + "blocks_built", static_cast<double>(blocks_built_), "count", "blocks decoded");
     out.scalar(p + "smc_flushes", static_cast<double>(smc_flushes_), "count", "writes that dropped decoded code");
     out.scalar(p + "tlb_misses", static_cast<double>(tlb_misses_), "count", "software-TLB misses");

@@ -6,6 +6,8 @@
 //   blocks.cpp      the decode cache: blocks of decoded instructions keyed by physical address
 //   decoder.cpp     Zydis -> Insn through the builder registry (cpu/isa/registry.h)
 //   exceptions.cpp  exception and interrupt delivery, double and triple fault
+//   interrupts.cpp  recognition of INIT, SIPI, NMI and external interrupts between blocks, HLT
+//   apic/*.cpp      the local APIC (cpu/apic/local_apic.h)
 //   isa/*.cpp       instruction families
 #pragma once
 #include <array>
@@ -16,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpu/apic/local_apic.h"
 #include "cpu/insn.h"
 #include "cpu/state.h"
 #include "exceptions_table.h"
@@ -32,6 +35,12 @@ struct CoreConfig {
     Vendor vendor = Vendor::intel;
     unsigned id = 0;
     bool count_mnemonics = false;  // per-mnemonic retired counts (the "every counter on" mode)
+    unsigned cpus = 1;             // logical processors in the machine (CPUID topology)
+    uint32_t apic_bus_divisor = 1;  // core cycles per APIC timer (bus clock) tick
+    // The bootstrap processor; an AP waits for a startup IPI after reset (SDM 9.4.1). In a
+    // machine, processor 0 is the BSP.
+    bool is_bsp = true;
+    bool bsp() const { return is_bsp; }
 };
 
 class BlockCache;
@@ -64,15 +73,36 @@ public:
 
     // ---- used by the machine ----
     void reset();                      // power-on state: real mode at F000:FFF0 (SDM 9.1.1)
-    uint64_t run(uint64_t budget);     // retires at most `budget` instructions; returns how many
+    // Runs until local time has advanced `budget` cycles (functional mode: as many
+    // instructions) or the run must stop; returns the instructions retired. A halted processor
+    // lets time pass only up to its own next wake-up (its APIC timer) within the budget, and
+    // returns early when nothing of its own can wake it: the machine then decides (idle_until).
+    uint64_t run(uint64_t budget);
+    // Halted or waiting for SIPI: local time passes up to `cycle` (timers expire on the way).
+    void idle_until(uint64_t cycle);
+    // The earliest cycle at which the processor's own timer could wake it, or ~0.
+    uint64_t wake_cycle() const;
+    // An event that ends the halt (or the wait for SIPI) is pending: the next run() takes it.
+    bool wake_pending() const;
+    // Halted (HLT) with interrupts enabled: a device or another processor could wake it.
+    bool interruptible_halt() const { return halted_ && !shutdown_ && !apic_->waiting_for_sipi() && s_.interrupts_enabled(); }
+    LocalApic& apic() { return *apic_; }
+    const LocalApic& apic() const { return *apic_; }
+    // The APIC signalled a change: look at the events before the next block.
+    void events_changed() {
+        check_at_ = 0;
+        if (block_first_) request_end_of_block();
+    }
     State& state() { return s_; }
     const State& state() const { return s_; }
     void refresh_mode();               // after state() was changed from outside
     void flush_tlb();
     uint64_t retired() const { return retired_; }
-    // Functional mode: one cycle per retired instruction (plus cycles spent halted, later).
+    // Functional mode: one cycle per retired instruction, plus the cycles spent halted.
     uint64_t cycle() const { return retired_ + idle_cycles_; }
-    bool halted() const { return halted_; }
+    bool halted() const { return halted_; }  // HLT, wait-for-SIPI, shutdown or trapped
+    bool waiting_for_sipi() const { return apic_->waiting_for_sipi(); }
+    bool nmi_blocked() const { return nmi_blocked_; }
     const CoreConfig& config() const { return config_; }
     void report(sim::StatsWriter& out, const std::string& prefix) const;
     // Host-side copy of guest physical memory (loaders, debuggers); false where not RAM.
@@ -109,8 +139,28 @@ public:
     Outcome raise_ud() { return raise(sim::Vector::invalid_opcode); }
     Outcome raise_gp(uint32_t code = 0) { return raise(sim::Vector::general_protection, code); }
     Outcome unimplemented(const Insn& i);                // #UD, reported by name
+    // The same for a form or case hvsim does not model (a hardware task switch ...): #UD,
+    // reported by name, and `why` becomes last_error().
+    Outcome unimplemented(const Insn& i, const std::string& why);
     void request_end_of_block() { exec_end_ = exec_pos_ + 1; }
     Outcome halt();                                      // HLT: stop until an event wakes us
+    // STI (with IF = 0 before), MOV SS and POP SS: interrupts (and NMIs) are not recognised
+    // before the next instruction completes (SDM Vol. 3A 6.8.3, Vol. 2 "STI"). Ends the block.
+    enum class Shadow : uint8_t { none, sti, mov_ss };
+    Outcome inhibit_interrupts(Shadow kind);
+    bool interrupt_shadow() const { return shadow_ != Shadow::none && instruction_index() < shadow_until_; }
+    // IRET ends NMI blocking (SDM 6.7.1 "Handling Multiple NMIs"), even if it then faults.
+    void iret_unblocks_nmi() {
+        if (!nmi_blocked_) return;
+        nmi_blocked_ = false;
+        if (apic_->nmi_pending()) events_changed();
+    }
+    // RDMSR/WRMSR of IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC MSRs (the MSR family's hook).
+    MsrResult apic_read_msr(uint32_t msr, uint64_t& value) { return apic_->read_msr(msr, now(), value); }
+    MsrResult apic_write_msr(uint32_t msr, uint64_t value);
+    // CR8 is the APIC's TPR[7:4] in 64-bit mode (SDM 11.8.6.1).
+    uint64_t read_cr8() const { return apic_->tpr() >> 4; }
+    void write_cr8(uint64_t value) { apic_->set_tpr(static_cast<uint8_t>((value & 0xf) << 4)); }
 
     uint64_t port_in(uint16_t port, unsigned size);
     void port_out(uint16_t port, unsigned size, uint64_t value);
@@ -141,18 +191,21 @@ public:
     // delivered; trapped() tells which. Used by the differential tests ("no IDT, no delivery").
     void set_trap_exceptions(bool on) { trap_exceptions_ = on; }
     const PendingException& trapped() const { return trapped_; }
-    void clear_trapped() { trapped_ = {}; halted_ = false; }
+    void clear_trapped() { trapped_ = {}; halted_ = false; check_at_ = 0; }
     // Reads a descriptor from the GDT or LDT; #GP(error_code) beyond the table limit.
     bool read_descriptor(uint16_t selector, uint64_t& descriptor, uint32_t error_code);
     // Delivers an exception or interrupt now (used by INT n and by the run loop).
+    // `external`: 0 for exceptions and INT n; 1 for a maskable external interrupt, 2 for an
+    // NMI (reported as `interrupt` events with that source; not counted as exceptions).
     void deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bool software,
-                       uint64_t return_rip, uint64_t fault_address = 0);
+                       uint64_t return_rip, uint64_t fault_address = 0, unsigned external = 0);
     // INT n / INT3 / INTO (software: the gate DPL is checked) and INT1 from a handler: delivers
     // `vector` with `return_rip` pushed. Outcome::branch, or Outcome::fault with the exception
     // that stopped the delivery pending (the instruction then did not retire).
     Outcome software_interrupt(uint8_t vector, bool software, uint64_t return_rip);
-    // The time-stamp counter (RDTSC): simulated time at the current instruction.
-    uint64_t tsc() const { return now(); }
+    // The time-stamp counter (RDTSC): simulated time at the current instruction, plus the
+    // offset a WRMSR to IA32_TIME_STAMP_COUNTER set (cpu/isa/msr.cpp).
+    uint64_t tsc() const { return now() + s_.msr.tsc_offset; }
 
 private:
     struct TlbEntry {
@@ -186,6 +239,14 @@ private:
                            uint64_t return_rip);
     bool load_tss_stack(unsigned new_cpl, unsigned ist, uint64_t& new_rsp, uint16_t& new_ss);
     void enter_shutdown(const std::string& why);
+    static LocalApicConfig apic_config(const CoreConfig& config);
+    // interrupts.cpp
+    enum class Serviced : uint8_t { resume, redirected, idle };
+    Serviced service_events(uint64_t end);
+    void update_attention();
+    void init_signal();
+    void start_from_sipi(uint8_t vector);
+    void reset_state();
 
 
     CoreConfig config_;
@@ -219,6 +280,15 @@ private:
     uint8_t fault_depth_ = 0;  // for double- and triple-fault escalation during delivery
     uint8_t delivering_ = 0xff;
     bool halted_ = false;
+    // Event recognition: the run loop calls service_events() when cycle() reaches check_at_
+    // (0 while anything is pending) and stops blocks at deadline_ (timer expiries, shadows).
+    uint64_t check_at_ = 0;
+    uint64_t deadline_ = ~0ull;
+    std::unique_ptr<LocalApic> apic_;
+    Shadow shadow_ = Shadow::none;
+    uint64_t shadow_until_ = 0;  // instruction index the shadow ends before
+    bool nmi_blocked_ = false;
+    uint64_t interrupts_delivered_ = 0, nmis_delivered_ = 0, inits_ = 0, sipis_ = 0;
     bool shutdown_ = false;
     bool trap_exceptions_ = false;
     PendingException trapped_;

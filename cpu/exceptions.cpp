@@ -37,21 +37,29 @@ void Core::deliver_pending() {
     if (e.valid && trap_exceptions_) {
         trapped_ = e;
         halted_ = true;
+        check_at_ = 0;
         return;
     }
     if (e.valid) deliver_event(e.vector, e.has_error_code, e.error_code, false, s_.rip(), e.address);
 }
 
 void Core::deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bool software,
-                         uint64_t return_rip, uint64_t fault_address) {
+                         uint64_t return_rip, uint64_t fault_address, unsigned external) {
+    // Delivering any event ends an interrupt shadow (the shadowed instruction did not complete,
+    // or the handler starts afresh).
+    shadow_ = Shadow::none;
     for (;;) {
-        if (vector == static_cast<uint8_t>(sim::Vector::page_fault) && !software) s_.cr2 = fault_address;
+        if (vector == static_cast<uint8_t>(sim::Vector::page_fault) && !software && !external) s_.cr2 = fault_address;
         const bool ok = s_.mode == Mode::real ? deliver_real(vector, return_rip)
                         : deliver_protected(vector, has_error, error_code, software, return_rip);
         if (ok) {
-            if (!software) ++exceptions_[vector & 31];
-            emit(software ? sim::EventKind::interrupt : sim::EventKind::exception, vector,
-                 has_error ? error_code : 0, s_.cr2);
+            if (external) {
+                emit(sim::EventKind::interrupt, vector, external);  // b: 1 external, 2 NMI
+            } else {
+                if (!software) ++exceptions_[vector & 31];
+                emit(software ? sim::EventKind::interrupt : sim::EventKind::exception, vector,
+                     has_error ? error_code : 0, s_.cr2);
+            }
             return;
         }
         if (shutdown_ || control_.stop_requested()) return;
@@ -75,6 +83,7 @@ void Core::deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bo
             fault_address = second.address;
         }
         software = false;
+        external = 0;
         return_rip = s_.rip();
     }
 }

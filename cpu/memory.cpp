@@ -93,6 +93,9 @@ bool Core::translate(uint64_t linear, AccessKind kind, bool user, uint64_t& phys
         rq.efer_nxe = s_.efer & efer::nxe;
         rq.rflags_ac = s_.rflags_other & rf::ac;
         rq.maxphyaddr_mask = (uint64_t{1} << kMaxPhysAddrBits) - 1;
+        // The PDPTE registers MOV to CR3/CR0/CR4 loaded (cpu/isa/control_regs.cpp), while CR3
+        // is the value they came from.
+        if (rq.mode == mmu::PagingMode::pae && s_.pdpte_cr3 == s_.cr3) rq.pae_pdptes = s_.pdpte;
         BusWalkMemory memory(bus_);
         ++page_walks_;
         const mmu::WalkResult r = mmu::walk(rq, memory);
@@ -111,7 +114,8 @@ bool Core::translate(uint64_t linear, AccessKind kind, bool user, uint64_t& phys
         phys &= 0xffffffffull;
     }
     physical = phys;
-    host = bus_.ram_page(phys);
+    // The processor's own xAPIC page is decoded before the bus, even over RAM (SDM 11.4.1).
+    host = (phys & sim::kPageMask) == apic_->mmio_page() ? nullptr : bus_.ram_page(phys);
     if (host && !cacheable) host_uncacheable_ = true;
     else host_uncacheable_ = false;
     return true;
@@ -187,14 +191,17 @@ bool Core::access_linear(uint64_t linear, void* buf, unsigned size, AccessKind k
 }
 
 void Core::device_access(uint64_t phys, uint8_t* bytes, unsigned size, bool write) {
+    const bool apic = (phys & sim::kPageMask) == apic_->mmio_page();
+    const auto offset = static_cast<uint32_t>(phys & 0xfff);
     if (write) {
         uint64_t v = 0;
         std::memcpy(&v, bytes, size);
         if (events_.wants(sim::EventKind::mmio_write)) emit(sim::EventKind::mmio_write, phys, size, v);
-        bus_.mmio_write(phys, size, v, now());
+        if (apic) apic_->write_mmio(offset, static_cast<uint32_t>(v), now());
+        else bus_.mmio_write(phys, size, v, now());
         if (control_.stop_requested() && block_first_) request_end_of_block();
     } else {
-        const uint64_t v = bus_.mmio_read(phys, size, now());
+        const uint64_t v = apic ? apic_->read_mmio(offset, now()) : bus_.mmio_read(phys, size, now());
         if (events_.wants(sim::EventKind::mmio_read)) emit(sim::EventKind::mmio_read, phys, size, v);
         std::memcpy(bytes, &v, size);
     }

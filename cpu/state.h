@@ -75,6 +75,17 @@ struct X87State {
     uint8_t st[8][10] = {};  // 80-bit registers, physical order
 };
 
+// MSRs kept as plain values (RDMSR/WRMSR in cpu/isa/msr.cpp; indices, reset values and
+// writable bits in sim/tables/msrs.toml, applied by cpu::reset_msrs). EFER, TSC_AUX and the
+// FS/GS bases are State fields of their own.
+struct Msrs {
+    uint64_t star = 0, lstar = 0, cstar = 0, fmask = 0, kernel_gs_base = 0;
+    uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
+    uint64_t pat = 0, misc_enable = 0, hwcr = 0;
+    uint64_t mtrr_def_type = 0, mtrr_fixed[11] = {}, mtrr_var[16] = {};  // var: base0, mask0, ...
+    uint64_t tsc_offset = 0;  // Core::tsc() = simulated time + tsc_offset (WRMSR to the TSC)
+};
+
 struct State {
     uint64_t regs[reg_count] = {};
     ArithFlags flags;
@@ -87,6 +98,12 @@ struct State {
     uint64_t cr0 = 0x60000010, cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0, efer = 0, xcr0 = 1;
     uint64_t tsc_aux = 0;  // IA32_TSC_AUX (MSR C000_0103h): RDTSCP's ECX
     uint64_t dr[8] = {0, 0, 0, 0, 0xffff0ff0, 0x400, 0xffff0ff0, 0x400};
+    // PAE PDPTE registers (Intel SDM Vol. 3A 4.4.1: loaded by MOV to CR3, and by MOV to CR0/CR4
+    // when they change paging bits). The page walk uses them while CR3 still equals pdpte_cr3
+    // (they were loaded from it); otherwise (AMD, or CR3 set from outside) it reads memory.
+    uint64_t pdpte[4] = {};
+    uint64_t pdpte_cr3 = ~0ull;
+    Msrs msr;
 
     alignas(16) uint8_t xmm[16][16] = {};
     uint32_t mxcsr = 0x1f80;

@@ -125,16 +125,17 @@ WalkResult Walker::walk_legacy32() noexcept {
     return finish(pte, pte.value & bits(31, 12), size_4k);
 }
 
-// PAE paging (SDM 4.4). Real processors load the four PDPTEs into registers at MOV CR3 (and
-// on some CR0/CR4 writes) and check them there, failing with #GP(0), not #PF (SDM 4.4.1).
-// This walker reads the PDPTE from memory at walk time instead, so a bad PDPTE shows as a #PF
-// (RSVD set for reserved bits); the core should check them at MOV CR3 to get the #GP. For the
-// same reason the PDPTE is not counted in `references`: hardware reads no memory for it here.
+// PAE paging (SDM 4.4). Intel processors load the four PDPTEs into registers at MOV CR3 (and
+// on some CR0/CR4 writes) and check them there, failing with #GP(0), not #PF (SDM 4.4.1): the
+// core does that and passes the registers in `pae_pdptes`. Without them this walker reads the
+// PDPTE from memory at walk time, so a bad PDPTE shows as a #PF (RSVD set for reserved bits).
+// Either way the PDPTE is not counted in `references`: hardware reads no memory for it here.
 WalkResult Walker::walk_pae() noexcept {
     const auto linear = static_cast<uint32_t>(req_.linear);
     const uint64_t pdpte_address = (req_.cr3 & bits(31, 5)) + ((linear >> 30) << 3);
     uint64_t pdpte = 0;
-    if (!mem_.read64(pdpte_address, pdpte)) return bus_error();
+    if (req_.pae_pdptes) pdpte = req_.pae_pdptes[linear >> 30];
+    else if (!mem_.read64(pdpte_address, pdpte)) return bus_error();
     if (!(pdpte & present_bit)) return fault(0);
     const uint64_t high_reserved = bits(63, 0) & ~req_.maxphyaddr_mask;  // 63:M, XD included
     if (pdpte & (pdpte_fixed_reserved | high_reserved)) return fault(pf::present | pf::reserved);

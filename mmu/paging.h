@@ -35,6 +35,9 @@ struct WalkRequest {
     bool efer_nxe = false;
     bool rflags_ac = false; // SMAP override for explicit accesses
     uint64_t maxphyaddr_mask = (uint64_t{1} << 52) - 1;  // physical-address bits the CPU has
+    // PAE paging: the four PDPTE registers, when the processor holds them (Intel loads them at
+    // MOV to CR3 and checks them there, SDM 4.4.1); null: read each PDPTE from memory.
+    const uint64_t* pae_pdptes = nullptr;
 };
 
 // Page-fault error code bits (SDM Vol. 3A 4.7 "Page-Fault Exceptions").

@@ -1,5 +1,6 @@
 // CPUID from the per-vendor table sim/tables/cpuid.toml (generated into cpuid_table.h), with
 // each vendor's rule for leaves the table does not list. Context: instruction handler.
+#include <algorithm>
 #include <cstring>
 
 #include "cpuid_table.h"
@@ -45,10 +46,32 @@ Leaf lookup(Vendor v, unsigned apic_id, uint32_t leaf, uint32_t subleaf) {
     return r;
 }
 
+// What depends on the machine and the processor's state rather than the part: the processor
+// count (leaf 1 EBX[23:16] with EDX.HTT, SDM "CPUID" Table 3-8), EDX.APIC, which follows
+// IA32_APIC_BASE.EN (SDM 11.4.3), and the x2APIC topology of leaf 0Bh ("CPUID" leaf 0BH: one
+// thread per core, every processor a core of one package).
+void apply_machine(const Core& c, uint32_t leaf, uint32_t subleaf, Leaf& r) {
+    const unsigned cpus = c.config().cpus;
+    if (leaf == 1) {
+        if (cpus > 1) {
+            r.ebx = (r.ebx & 0xff00ffffu) | ((std::min(cpus, 255u) & 0xff) << 16);
+            r.edx |= 1u << 28;
+        }
+        if (!c.apic().hardware_enabled()) r.edx &= ~(1u << 9);
+    } else if (leaf == 0xb) {
+        unsigned shift = 0;
+        while ((1u << shift) < cpus) ++shift;
+        if (subleaf == 1) r.eax = shift, r.ebx = cpus;
+        else if (subleaf > 1) r = Leaf{0, 0, subleaf & 0xff, 0};
+        r.edx = c.apic().initial_id();
+    }
+}
+
 Outcome cpuid(Core& c, const Insn&) {
     const uint32_t leaf = static_cast<uint32_t>(c.reg<4>(rax));
     const uint32_t subleaf = static_cast<uint32_t>(c.reg<4>(rcx));
-    const Leaf r = lookup(c.vendor(), c.config().id, leaf, subleaf);
+    Leaf r = lookup(c.vendor(), c.config().id, leaf, subleaf);
+    if (leaf == 1 || leaf == 0xb) apply_machine(c, leaf, subleaf, r);
     c.set_reg<4>(rax, r.eax);
     c.set_reg<4>(rbx, r.ebx);
     c.set_reg<4>(rcx, r.ecx);

@@ -13,6 +13,7 @@ void register_incdec(Registry&);
 void register_shift(Registry&);
 void register_muldiv(Registry&);
 void register_bit(Registry&);
+void register_bmi(Registry&);
 void register_movx(Registry&);
 void register_xchg(Registry&);
 void register_stack(Registry&);
@@ -25,6 +26,13 @@ void register_sse_move(Registry&);
 void register_sse_int(Registry&);
 void register_fxsave(Registry&);
 void register_x87_control(Registry&);
+void register_segment_regs(Registry&);
+void register_descriptor_tables(Registry&);
+void register_control_regs(Registry&);
+void register_msr(Registry&);
+void register_far(Registry&);
+void register_syscall(Registry&);
+void register_cache_tlb(Registry&);
 
 void register_all(Registry& r) {
     register_alu(r);
@@ -36,6 +44,7 @@ void register_all(Registry& r) {
     register_shift(r);
     register_muldiv(r);
     register_bit(r);
+    register_bmi(r);
     register_movx(r);
     register_xchg(r);
     register_stack(r);
@@ -48,6 +57,13 @@ void register_all(Registry& r) {
     register_sse_int(r);
     register_fxsave(r);
     register_x87_control(r);
+    register_segment_regs(r);
+    register_descriptor_tables(r);
+    register_control_regs(r);
+    register_msr(r);
+    register_far(r);
+    register_syscall(r);
+    register_cache_tlb(r);
 }
 
 }  // namespace cpu

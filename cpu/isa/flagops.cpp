@@ -27,15 +27,16 @@ Outcome cli(Core& c, const Insn& i) {
     return Outcome::next;
 }
 
-// STI: interrupts are recognised only after the next instruction (the STI shadow), so the
-// block ends here and the run loop applies the shadow.
+// STI: when it sets IF, interrupts are recognised only after the next instruction (the STI
+// shadow, SDM Vol. 2 "STI"): the block ends here and the run loop applies the shadow.
 Outcome sti(Core& c, const Insn& i) {
     if (!iopl_allows(c)) {
         if (c.state().cr4 & (cr4::vme | cr4::pvi)) return c.unimplemented(i);
         return c.raise_gp(0);
     }
+    if (c.state().interrupts_enabled()) return Outcome::next;  // IF already 1: no shadow
     c.state().rflags_other |= rf::if_;
-    return Outcome::end_block;
+    return c.inhibit_interrupts(Core::Shadow::sti);
 }
 
 // HLT is privileged (CPL 0) outside real mode (SDM Vol. 2 "HLT").

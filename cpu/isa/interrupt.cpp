@@ -156,7 +156,7 @@ Outcome iret_protected(Core& c, const Insn& i) {
     if (s.mode == Mode::v8086) return c.unimplemented(i);  // RETURN-FROM-VIRTUAL-8086-MODE
     if (s.rflags_other & rf::nt) {
         if (ia32e) return c.raise_gp(0);  // no task switches in IA-32e mode
-        return c.unimplemented(i);        // TASK-RETURN: hardware task switching
+        return c.unimplemented(i, "IRET with EFLAGS.NT = 1 (a task return): hardware task switching is not modelled");
     }
     Frame f;
     if (!read_frame<N>(c, 3, f)) return Outcome::fault;
@@ -172,6 +172,7 @@ Outcome iret_protected(Core& c, const Insn& i) {
 
 template <unsigned N>
 Outcome iret(Core& c, const Insn& i) {
+    c.iret_unblocks_nmi();
     if (c.state().mode == Mode::real) return iret_real<N>(c);
     return iret_protected<N>(c, i);
 }

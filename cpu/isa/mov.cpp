@@ -52,6 +52,20 @@ void register_mov(Registry& r) {
     r.add(ZYDIS_MNEMONIC_NOP, &build_nop);     // 90, 0F 1F /0 (multi-byte NOP)
     r.add(ZYDIS_MNEMONIC_ENDBR64, &build_nop); // CET not enabled: a NOP (SDM Vol. 2 "ENDBR64")
     r.add(ZYDIS_MNEMONIC_ENDBR32, &build_nop);
+    // Prefetches are hints without architectural effect and never fault (SDM Vol. 2
+    // "PREFETCHh": "does not affect program behavior"); there is no cache model to warm.
+    r.add(ZYDIS_MNEMONIC_PREFETCHT0, &build_nop);
+    r.add(ZYDIS_MNEMONIC_PREFETCHT1, &build_nop);
+    r.add(ZYDIS_MNEMONIC_PREFETCHT2, &build_nop);
+    r.add(ZYDIS_MNEMONIC_PREFETCHNTA, &build_nop);
+    r.add(ZYDIS_MNEMONIC_PREFETCHW, &build_nop);
+    r.add(ZYDIS_MNEMONIC_PREFETCH, &build_nop);
+    // Fences order memory accesses; one processor executing one instruction at a time, with
+    // processors interleaved at instruction boundaries, already observes program order
+    // (SDM Vol. 2 "MFENCE", "LFENCE", "SFENCE").
+    r.add(ZYDIS_MNEMONIC_MFENCE, &build_nop);
+    r.add(ZYDIS_MNEMONIC_LFENCE, &build_nop);
+    r.add(ZYDIS_MNEMONIC_SFENCE, &build_nop);
 }
 
 }  // namespace cpu

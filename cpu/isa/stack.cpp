@@ -69,7 +69,7 @@ Outcome pop_seg(Core& c, const Insn& i) {
     const uint64_t new_rsp = (s.regs[rsp] & ~mask) | ((sp + N) & mask);
     if (!c.load_segment(i.aux, static_cast<uint16_t>(v))) return Outcome::fault;
     s.regs[rsp] = new_rsp;
-    return i.aux == ss ? Outcome::end_block : Outcome::next;
+    return i.aux == ss ? c.inhibit_interrupts(Core::Shadow::mov_ss) : Outcome::next;
 }
 
 // PUSHF: the image has VM and RF clear. In virtual-8086 mode it is IOPL-sensitive.

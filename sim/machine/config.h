@@ -18,9 +18,11 @@ public:
 struct MachineConfig {
     cpu::Vendor vendor = cpu::Vendor::intel;
     uint64_t memory_bytes = 64ull << 20;
-    unsigned cpus = 1;
+    unsigned cpus = 1;                 // processor 0 is the BSP; the others wait for SIPI
     std::string serial = "stdio";     // "stdio", "none", or a file path
-    uint64_t quantum = 10000;          // instructions a processor runs before devices catch up
+    uint64_t quantum = 10000;          // instructions a processor runs before the next one runs
+                                       // and devices catch up (round-robin, deterministic)
+    uint32_t apic_bus_divisor = 1;     // core cycles per local APIC timer (bus clock) tick
     bool count_mnemonics = false;      // per-mnemonic retired counts ("every counter on")
     uint64_t cycle_period_ps = 1000;   // 1 GHz
 };

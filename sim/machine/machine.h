@@ -16,9 +16,12 @@
 
 namespace bus {
 class SystemBus;
+struct PcDevices;
 }
 
 namespace sim {
+
+class ApicFabric;
 
 struct RunResult {
     uint64_t instructions = 0;  // retired during this run() call, all processors
@@ -60,11 +63,16 @@ public:
     bool write_memory(uint64_t paddr, const void* data, size_t size);
 
 private:
+    void wire_interrupts(const bus::PcDevices& devices);
+    bool skip_idle_time();
+
     MachineConfig config_;
     RunControl control_;
     EventStream events_;
     std::unique_ptr<bus::SystemBus> bus_;
     std::vector<std::unique_ptr<cpu::Core>> cores_;
+    std::unique_ptr<ApicFabric> fabric_;
+    uint64_t now_ = 0;  // simulated time every processor has reached (the round-robin's clock)
     std::shared_ptr<RecentEvents> recent_;
     std::FILE* serial_file_ = nullptr;
     std::string serial_capture_;

@@ -20,7 +20,7 @@ def cpp_literal(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return str(value) + ("ull" if value > 0x7fffffffffffffff else "")  # no signed type holds it
     return '"' + str(value).replace('\\', '\\\\').replace('"', '\\"') + '"'
 
 

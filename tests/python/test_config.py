@@ -57,9 +57,11 @@ def test_a_bad_memory_size_says_what_is_wrong():
         hvsim.MachineConfig(memory=-1)
 
 
-def test_more_than_one_cpu_is_refused_clearly_for_now():
-    with pytest.raises(hvsim.ConfigError, match="one processor"):
-        hvsim.Machine(cpus=2)
+def test_more_than_one_cpu_builds_a_multiprocessor_machine():
+    m = hvsim.Machine(cpus=2)
+    assert m.cpu_count == 2
+    with pytest.raises(hvsim.ConfigError, match="between 1 and 255"):
+        hvsim.Machine(cpus=256)
 
 
 def test_an_unknown_option_is_a_type_error_naming_the_options():

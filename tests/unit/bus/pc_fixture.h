@@ -1,5 +1,5 @@
-// A small PC for bus tests: a SystemBus with COM1 and the debug-exit port, COM1's output kept
-// in a string. Context: tests/unit/bus only.
+// A small PC for bus tests: a SystemBus with the PC devices (bus/pc_devices.h), COM1's output
+// kept in a string. Context: tests/unit/bus only.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +23,10 @@ struct Pc {
     bus::SystemBus bus;
     bus::PcDevices devices;
 
-    explicit Pc(const bus::SystemBusConfig& config = small_config())
-        : bus(config), devices(bus::attach_pc_devices(bus, run, bus::string_sink(com1_output))) {}
+    explicit Pc(const bus::SystemBusConfig& config = small_config(),
+                const bus::PcDeviceConfig& devices_config = {})
+        : bus(config),
+          devices(bus::attach_pc_devices(bus, run, bus::string_sink(com1_output), devices_config)) {}
 
     uint8_t in(uint16_t port) { return static_cast<uint8_t>(bus.port_read(port, 1, 0)); }
     void out(uint16_t port, uint8_t value) { bus.port_write(port, 1, value, 0); }
