@@ -9,6 +9,7 @@ packages=(
   libzydis-dev libzycore-dev libsystemc-dev pybind11-dev
   libboost-dev libboost-program-options-dev libbenchmark-dev libgtest-dev
   python3 python3-dev python3-numpy python3-pandas python3-pytest
+  qemu-system-x86 gcc-multilib
 )
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -42,6 +42,17 @@ LocalApicConfig Core::apic_config(const CoreConfig& config) {
     return a;
 }
 
+// Power-up state of the architectural registers (SDM Vol. 3A 10.1.1 Table 10-1).
+void Core::reset_state() {
+    s_ = State{};
+    for (auto& sg : s_.seg) sg = Segment{0, 0, 0xffff, 0x93};
+    s_.seg[cs] = Segment{0xf000, 0xffff0000, 0xffff, 0x9b};
+    s_.rip() = 0xfff0;
+    s_.ldtr = Segment{0, 0, 0xffff, 0x82};
+    s_.tr = Segment{0, 0, 0xffff, 0x8b};
+    s_.regs[rdx] = 0x600;  // family/model/stepping signature, as on a P6-class reset
+}
+
 // Power-up state, SDM Vol. 3A 10.1.1 "Processor State After Reset" (Table 10-1).
 // An AP then waits for a startup IPI (SDM 9.4 "Multiple-Processor (MP) Initialization").
 void Core::reset() {

@@ -88,11 +88,12 @@ public:
     bool interruptible_halt() const { return halted_ && !shutdown_ && !apic_->waiting_for_sipi() && s_.interrupts_enabled(); }
     LocalApic& apic() { return *apic_; }
     const LocalApic& apic() const { return *apic_; }
+    // The other processors of the machine, sharing its memory: decoded code stays coherent
+    // across them (a write by any processor, or by the host, drops every processor's blocks
+    // over the bytes written; no processor keeps a write mapping of a page another has code on).
+    void set_code_peers(std::vector<Core*> peers) { peers_ = std::move(peers); }
     // The APIC signalled a change: look at the events before the next block.
-    void events_changed() {
-        check_at_ = 0;
-        if (block_first_) request_end_of_block();
-    }
+    void events_changed();
     State& state() { return s_; }
     const State& state() const { return s_; }
     void refresh_mode();               // after state() was changed from outside
@@ -150,17 +151,13 @@ public:
     Outcome inhibit_interrupts(Shadow kind);
     bool interrupt_shadow() const { return shadow_ != Shadow::none && instruction_index() < shadow_until_; }
     // IRET ends NMI blocking (SDM 6.7.1 "Handling Multiple NMIs"), even if it then faults.
-    void iret_unblocks_nmi() {
-        if (!nmi_blocked_) return;
-        nmi_blocked_ = false;
-        if (apic_->nmi_pending()) events_changed();
-    }
+    void iret_unblocks_nmi();
     // RDMSR/WRMSR of IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC MSRs (the MSR family's hook).
-    MsrResult apic_read_msr(uint32_t msr, uint64_t& value) { return apic_->read_msr(msr, now(), value); }
+    MsrResult apic_read_msr(uint32_t msr, uint64_t& value);
     MsrResult apic_write_msr(uint32_t msr, uint64_t value);
     // CR8 is the APIC's TPR[7:4] in 64-bit mode (SDM 11.8.6.1).
-    uint64_t read_cr8() const { return apic_->tpr() >> 4; }
-    void write_cr8(uint64_t value) { apic_->set_tpr(static_cast<uint8_t>((value & 0xf) << 4)); }
+    uint64_t read_cr8() const;
+    void write_cr8(uint64_t value);
 
     uint64_t port_in(uint16_t port, unsigned size);
     void port_out(uint16_t port, unsigned size, uint64_t value);
@@ -227,6 +224,8 @@ private:
     void device_access(uint64_t phys, uint8_t* bytes, unsigned size, bool write);
     void install_tlb(TlbEntry* tlb, uint64_t linear, uint8_t* host_page, uint64_t phys_page);
     void note_write_to_code(uint64_t phys, unsigned size);
+    unsigned drop_code(uint64_t phys, unsigned size);  // this processor's blocks only
+    bool code_anywhere(uint64_t phys_page) const;
     void remove_write_mappings(uint64_t phys_page);
 
     Block* find_block();
@@ -246,7 +245,7 @@ private:
     void update_attention();
     void init_signal();
     void start_from_sipi(uint8_t vector);
-    void reset_state();
+    void reset_state();  // core.cpp: the registers at power-up
 
 
     CoreConfig config_;
@@ -285,6 +284,7 @@ private:
     uint64_t check_at_ = 0;
     uint64_t deadline_ = ~0ull;
     std::unique_ptr<LocalApic> apic_;
+    std::vector<Core*> peers_;
     Shadow shadow_ = Shadow::none;
     uint64_t shadow_until_ = 0;  // instruction index the shadow ends before
     bool nmi_blocked_ = false;

@@ -14,22 +14,27 @@
 
 namespace cpu {
 
-// Power-up state of the architectural registers (SDM Vol. 3A 10.1.1 Table 10-1).
-void Core::reset_state() {
-    s_ = State{};
-    for (auto& sg : s_.seg) sg = Segment{0, 0, 0xffff, 0x93};
-    s_.seg[cs] = Segment{0xf000, 0xffff0000, 0xffff, 0x9b};
-    s_.rip() = 0xfff0;
-    s_.ldtr = Segment{0, 0, 0xffff, 0x82};
-    s_.tr = Segment{0, 0, 0xffff, 0x8b};
-    s_.regs[rdx] = 0x600;  // family/model/stepping signature, as on a P6-class reset
-}
-
 Outcome Core::inhibit_interrupts(Shadow kind) {
     shadow_ = kind;
     shadow_until_ = instruction_index() + 2;  // this instruction and the next one
     return Outcome::end_block;
 }
+
+void Core::events_changed() {
+    check_at_ = 0;
+    if (block_first_) request_end_of_block();
+}
+
+void Core::iret_unblocks_nmi() {
+    if (!nmi_blocked_) return;
+    nmi_blocked_ = false;
+    if (apic_->nmi_pending()) events_changed();
+}
+
+uint64_t Core::read_cr8() const { return apic_->tpr() >> 4; }
+void Core::write_cr8(uint64_t value) { apic_->set_tpr(static_cast<uint8_t>((value & 0xf) << 4)); }
+
+MsrResult Core::apic_read_msr(uint32_t msr, uint64_t& value) { return apic_->read_msr(msr, now(), value); }
 
 MsrResult Core::apic_write_msr(uint32_t msr, uint64_t value) {
     const uint64_t page = apic_->mmio_page();

@@ -129,17 +129,34 @@ void Core::install_tlb(TlbEntry* tlb, uint64_t linear, uint8_t* host_page, uint6
     e.phys_page = phys_page;
 }
 
+// A page that holds decoded code, on any processor of the machine, is written through the
+// slow path by every processor.
 void Core::remove_write_mappings(uint64_t phys_page) {
+    for (Core* c : peers_)
+        for (auto& e : c->tlb_write_)
+            if (e.phys_page == phys_page) e = TlbEntry{};
     for (auto& e : tlb_write_)
         if (e.phys_page == phys_page) e = TlbEntry{};
 }
 
-void Core::note_write_to_code(uint64_t phys, unsigned size) {
+bool Core::code_anywhere(uint64_t phys_page) const {
+    if (blocks_->page_has_code(phys_page)) return true;
+    for (const Core* c : peers_)
+        if (c->blocks_->page_has_code(phys_page)) return true;
+    return false;
+}
+
+unsigned Core::drop_code(uint64_t phys, unsigned size) {
     const unsigned n = blocks_->invalidate(phys, size);
-    if (n == 0) return;
+    if (n == 0) return 0;
     ++smc_flushes_;
     emit(sim::EventKind::smc_flush, phys & sim::kPageMask, n);
-    if (block_first_) request_end_of_block();
+    return n;
+}
+
+void Core::note_write_to_code(uint64_t phys, unsigned size) {
+    for (Core* c : peers_) c->drop_code(phys, size);  // they are between blocks
+    if (drop_code(phys, size) && block_first_) request_end_of_block();
 }
 
 // One access by linear address, split at page boundaries. Every page is translated before any
@@ -171,9 +188,9 @@ bool Core::access_linear(uint64_t linear, void* buf, unsigned size, AccessKind k
         const uint64_t page = p.phys & sim::kPageMask;
         if (p.host) {
             if (kind == AccessKind::write) {
-                if (blocks_->page_has_code(page)) note_write_to_code(p.phys, p.size);
+                if (code_anywhere(page)) note_write_to_code(p.phys, p.size);
                 std::memcpy(p.host, bytes, p.size);
-                if (p.cache && !blocks_->page_has_code(page) && user == (user_tag_ != 0))
+                if (p.cache && !code_anywhere(page) && user == (user_tag_ != 0))
                     install_tlb(tlb_write_.data(), p.linear, p.host - (p.phys & 0xfff), page);
             } else {
                 std::memcpy(bytes, p.host, p.size);
@@ -273,6 +290,7 @@ bool Core::write_physical(uint64_t paddr, const void* data, size_t size) {
         if (!page) return false;
         const size_t len = std::min<size_t>(size, 4096 - (paddr & 0xfff));
         blocks_->invalidate(paddr, static_cast<unsigned>(len));
+        for (Core* c : peers_) c->blocks_->invalidate(paddr, static_cast<unsigned>(len));
         std::memcpy(page + (paddr & 0xfff), bytes, len);
         bytes += len, paddr += len, size -= len;
     }

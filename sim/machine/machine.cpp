@@ -49,6 +49,12 @@ Machine::Machine(const MachineConfig& config) : config_(config) {
         cc.is_bsp = id == 0;
         cores_.push_back(std::make_unique<cpu::Core>(cc, *bus_, events_, control_));
     }
+    for (auto& core : cores_) {
+        std::vector<cpu::Core*> peers;
+        for (auto& other : cores_)
+            if (other != core) peers.push_back(other.get());
+        core->set_code_peers(std::move(peers));
+    }
     wire_interrupts(devices);
     recent_ = std::make_shared<RecentEvents>(16);
     events_.subscribe(recent_, EventStream::all_kinds & ~EventStream::bit(EventKind::page_walk));

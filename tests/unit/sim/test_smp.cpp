@@ -447,3 +447,36 @@ TEST(Smp, LogicalAndLowestPriorityDestinationsSelectTheirTargets) {
     EXPECT_TRUE(m.cpu(1).apic().nmi_pending());
     EXPECT_FALSE(m.cpu(2).apic().nmi_pending());
 }
+
+TEST(Smp, CodeOneProcessorWritesIsWhatTheOthersExecuteNext) {
+    // The AP loops storing an immediate; the BSP patches that immediate in the AP's code. The
+    // BSP wrote the page before the AP decoded it, so its write mapping must go too.
+    sim::Machine m(smp(2, 1000));
+    m.load_flat(temp_file("smc.bin", kRelocateApic + std::vector<uint8_t>{
+        0xc7, 0x06, 0xf0, 0x8f, 0x01, 0x00,          // mov word [0x8ff0], 1 (a write mapping)
+        0x26, 0x66, 0xc7, 0x06, 0x10, 0x03, 0x00, 0x00, 0x00, 0x01,  // mov dword [es:0x310], 0x01000000
+        0x26, 0x66, 0xc7, 0x06, 0x00, 0x03, 0x00, 0x45, 0x00, 0x00,  // INIT
+        0x26, 0x66, 0xc7, 0x06, 0x00, 0x03, 0x08, 0x46, 0x00, 0x00,  // SIPI 8
+        // w1:
+        0x81, 0x3e, 0x00, 0x90, 0x11, 0x11,          // cmp word [0x9000], 0x1111
+        0x75, 0xf8,                                  // jne w1
+        0xc7, 0x06, 0x05, 0x80, 0x22, 0x22,          // mov word [0x8005], 0x2222 (the AP's immediate)
+        // w2:
+        0x81, 0x3e, 0x00, 0x90, 0x22, 0x22,          // cmp word [0x9000], 0x2222
+        0x75, 0xf8,                                  // jne w2
+        0xa1, 0x00, 0x90,                            // mov ax, [0x9000]
+        0xe7, 0xf4,                                  // out 0xf4, ax
+    }), 0x7c00);
+    const std::vector<uint8_t> ap = {
+        0x31, 0xc0,                                  // 00: xor ax, ax
+        0x8e, 0xd8,                                  // 02: mov ds, ax
+        // again:
+        0xb8, 0x11, 0x11,                            // 04: mov ax, 0x1111
+        0xa3, 0x00, 0x90,                            // 07: mov [0x9000], ax
+        0xeb, 0xf8,                                  // 0a: jmp again
+    };
+    m.write_memory(0x8000, ap.data(), ap.size());
+    const sim::RunResult r = m.run(1000000);
+    ASSERT_EQ(r.reason, sim::StopReason::exit) << r.message;
+    EXPECT_EQ(m.control().exit_value, 0x2222u);
+}
