@@ -21,6 +21,12 @@ MILESTONES = [
     ("banner", "Linux version"),
     ("memory_map", "BIOS-e820: [mem 0x0000000000100000"),
 ]
+# Recorded, not required: how far the rest of the boot gets (with no initrd and no disk the
+# furthest point is the root-mount panic at the end of kernel_init).
+FURTHER = [
+    ("timer_interrupts", "clocksource: Switched to clocksource"),
+    ("kernel_init_done", "VFS: Unable to mount root fs"),
+]
 
 
 def main():
@@ -43,12 +49,14 @@ def main():
         out = open(serial, errors="replace").read() if os.path.exists(serial) else ""
         stats = json.load(open(trace)) if os.path.exists(trace) else {}
     reached = {name: (text in out) for name, text in MILESTONES}
+    further = {name: (text in out) for name, text in FURTHER}
     report = {
         "kernel": a.kernel,
         "instructions": stats.get("instructions"),
         "stop_reason": stats.get("stop_reason"),
         "message": stats.get("message"),
         "milestones": reached,
+        "further": further,
         "unimplemented": (stats.get("counters") or {}).get("cpu0.unimplemented"),
         "serial_lines": out.count("\n"),
         "last_line": out.strip().splitlines()[-1] if out.strip() else "",
