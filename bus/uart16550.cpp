@@ -36,20 +36,8 @@ void Uart16550::connect_irq(IrqLine line) {
 // A wider access touches consecutive registers, lowest address in the lowest byte, as an
 // 8-bit device on the ISA bus sees a 16-bit IN/OUT.
 void Uart16550::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&) {
-    if (!is_register_access(gp)) return;
-    const auto offset = static_cast<unsigned>(gp.get_address());
-    const unsigned length = gp.get_data_length();
-    if (gp.is_read()) {
-        uint64_t value = 0;
-        for (unsigned i = 0; i < length; ++i) value |= uint64_t{read(offset + i)} << (8 * i);
-        set_payload_value(gp, value);
-    } else if (gp.is_write()) {
-        const uint64_t value = payload_value(gp);
-        for (unsigned i = 0; i < length; ++i) {
-            write(offset + i, static_cast<uint8_t>(value >> (8 * i)));
-        }
-    }
-    gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    byte_register_transport(
+        gp, [this](unsigned o) { return read(o); }, [this](unsigned o, uint8_t v) { write(o, v); });
 }
 
 uint8_t Uart16550::read(unsigned offset) {

@@ -22,15 +22,9 @@ constexpr uint64_t kStackTop = 0x80000;
 constexpr uint64_t kLoaderAreaEnd = 0x80000;
 constexpr uint32_t kMultibootMagic = 0x1badb002;
 
-void copy_in(cpu::Core& core, uint64_t paddr, const void* data, size_t size, const std::string& what) {
-    if (!core.write_physical(paddr, data, size))
-        throw ConfigError(what + ": does not fit in guest RAM (at 0x" + cpu::hex(paddr) + ", " +
-                          std::to_string(size) + " bytes)");
-}
-
 void zero_fill(cpu::Core& core, uint64_t paddr, size_t size, const std::string& what) {
     const std::vector<uint8_t> zeros(size, 0);
-    copy_in(core, paddr, zeros.data(), size, what);
+    write_guest(core, paddr, zeros.data(), size, what);
 }
 
 template <class T>
@@ -64,7 +58,7 @@ LoadedImage load_segments(cpu::Core& core, const std::vector<uint8_t>& file, con
         if (ph.p_paddr < kLoaderAreaEnd && ph.p_paddr + ph.p_memsz > kGdtBase)
             throw ConfigError(path + ": segment at 0x" + cpu::hex(ph.p_paddr) +
                               " overlaps the loader's area [0x500, 0x80000)");
-        copy_in(core, ph.p_paddr, file.data() + ph.p_offset, ph.p_filesz, path);
+        write_guest(core, ph.p_paddr, file.data() + ph.p_offset, ph.p_filesz, path);
         zero_fill(core, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz, path);
         img.lowest = std::min<uint64_t>(img.lowest, ph.p_paddr);
         img.highest = std::max<uint64_t>(img.highest, ph.p_paddr + ph.p_memsz);
@@ -113,10 +107,10 @@ void write_multiboot_info(cpu::Core& core, uint64_t memory_bytes, const std::str
     info.cmdline = static_cast<uint32_t>(cmdline_at);
     info.mmap_length = sizeof map;
     info.mmap_addr = static_cast<uint32_t>(mmap_at);
-    copy_in(core, kMultibootInfo, &info, sizeof info, "multiboot info");
-    copy_in(core, mmap_at, map, sizeof map, "multiboot memory map");
+    write_guest(core, kMultibootInfo, &info, sizeof info, "multiboot info");
+    write_guest(core, mmap_at, map, sizeof map, "multiboot memory map");
     const std::string line = cmdline.substr(0, 0xdff);
-    copy_in(core, cmdline_at, line.c_str(), line.size() + 1, "multiboot command line");
+    write_guest(core, cmdline_at, line.c_str(), line.size() + 1, "multiboot command line");
 }
 
 LoadedImage load_multiboot(cpu::Core& core, uint64_t memory_bytes, const std::vector<uint8_t>& file,
@@ -134,7 +128,7 @@ LoadedImage load_multiboot(cpu::Core& core, uint64_t memory_bytes, const std::ve
         if (h.header_addr < h.load_addr || file_start > file.size() || end < h.load_addr ||
             end - h.load_addr > file.size() - file_start)
             throw ConfigError(path + ": inconsistent multiboot address fields");
-        copy_in(core, h.load_addr, file.data() + file_start, end - h.load_addr, path);
+        write_guest(core, h.load_addr, file.data() + file_start, end - h.load_addr, path);
         if (h.bss_end_addr > end) zero_fill(core, end, h.bss_end_addr - end, path);
         img.entry = h.entry_addr;
         img.lowest = h.load_addr;
@@ -151,6 +145,12 @@ LoadedImage load_multiboot(cpu::Core& core, uint64_t memory_bytes, const std::ve
 }
 
 }  // namespace
+
+void write_guest(cpu::Core& core, uint64_t paddr, const void* data, size_t size, const std::string& what) {
+    if (!core.write_physical(paddr, data, size))
+        throw ConfigError(what + ": does not fit in guest RAM (at 0x" + cpu::hex(paddr) + ", " +
+                          std::to_string(size) + " bytes; --mem sets the RAM size)");
+}
 
 std::vector<uint8_t> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -42,12 +42,6 @@ void put(std::vector<uint8_t>& page, uint64_t offset, T v) {
     std::memcpy(page.data() + offset, &v, sizeof v);
 }
 
-void write(cpu::Core& core, uint64_t paddr, const void* data, size_t size, const std::string& what) {
-    if (!core.write_physical(paddr, data, size))
-        throw ConfigError(what + " does not fit in guest RAM (at 0x" + cpu::hex(paddr) + ", " +
-                          std::to_string(size) + " bytes): give the machine more memory (--mem)");
-}
-
 struct E820 {
     uint64_t base, size;
     uint32_t type;
@@ -75,7 +69,7 @@ LoadedImage load_linux(cpu::Core& core, uint64_t memory_bytes, const std::string
     if (load + std::max<uint64_t>(init_size, image.size() - kernel_offset) > memory_bytes)
         throw ConfigError(path + ": the kernel needs memory up to 0x" + cpu::hex(load + init_size) +
                           " (its init_size); give the machine more (--mem 256M)");
-    write(core, load, image.data() + kernel_offset, image.size() - kernel_offset, "the kernel");
+    write_guest(core, load, image.data() + kernel_offset, image.size() - kernel_offset, "the kernel");
 
     // The zero page starts as zeros with the setup header copied in (0x1f1 to its end, whose
     // offset is 0x202 + the byte at 0x201).
@@ -87,7 +81,7 @@ LoadedImage load_linux(cpu::Core& core, uint64_t memory_bytes, const std::string
 
     const uint32_t cmdline_max = field<uint32_t>(image, kCmdlineSize);
     if (cmdline.size() > cmdline_max) throw ConfigError("kernel command line longer than the kernel accepts (" + std::to_string(cmdline_max) + ")");
-    write(core, kCmdline, cmdline.c_str(), cmdline.size() + 1, "the command line");
+    write_guest(core, kCmdline, cmdline.c_str(), cmdline.size() + 1, "the command line");
     put<uint32_t>(zp, kCmdLinePtr, static_cast<uint32_t>(kCmdline));
     put<uint32_t>(zp, kExtCmdLinePtr, 0);
 
@@ -98,7 +92,7 @@ LoadedImage load_linux(cpu::Core& core, uint64_t memory_bytes, const std::string
         const uint64_t at = ((max_addr + 1 - initrd.size()) & ~0xfffull);
         if (initrd.size() > max_addr || at < load + init_size)
             throw ConfigError(initrd_path + ": the initrd does not fit between the kernel and the end of RAM");
-        write(core, at, initrd.data(), initrd.size(), "the initrd");
+        write_guest(core, at, initrd.data(), initrd.size(), "the initrd");
         put<uint32_t>(zp, kRamdiskImage, static_cast<uint32_t>(at));
         put<uint32_t>(zp, kRamdiskSize, static_cast<uint32_t>(initrd.size()));
         put<uint32_t>(zp, kExtRamdiskImage, static_cast<uint32_t>(at >> 32));
@@ -112,7 +106,7 @@ LoadedImage load_linux(cpu::Core& core, uint64_t memory_bytes, const std::string
                         {0x100000, memory_bytes - 0x100000, kE820Ram}};
     put<uint8_t>(zp, kE820Entries, static_cast<uint8_t>(std::size(map)));
     std::memcpy(zp.data() + kE820Table, map, sizeof map);
-    write(core, kZeroPage, zp.data(), zp.size(), "the zero page");
+    write_guest(core, kZeroPage, zp.data(), zp.size(), "the zero page");
 
     // 64-bit boot protocol: paging on with an identity map covering the kernel, the zero page
     // and the command line; a GDT with __BOOT_CS = 0x10 and __BOOT_DS = 0x18; interrupts off.

@@ -32,6 +32,8 @@ struct LoadedImage {
 };
 
 std::vector<uint8_t> read_file(const std::string& path);
+// Copies into guest RAM or throws ConfigError naming `what` and the address.
+void write_guest(cpu::Core& core, uint64_t paddr, const void* data, size_t size, const std::string& what);
 
 // Chooses multiboot or ELF64 from the file's contents.
 LoadedImage load_kernel_image(cpu::Core& core, uint64_t memory_bytes, const std::string& path,
