@@ -222,7 +222,9 @@ private:
                    uint8_t*& host);
     bool access_linear(uint64_t linear, void* buf, unsigned size, AccessKind kind, bool user);
     void device_access(uint64_t phys, uint8_t* bytes, unsigned size, bool write);
-    void install_tlb(TlbEntry* tlb, uint64_t linear, uint8_t* host_page, uint64_t phys_page);
+    static constexpr uint64_t kCodeTag = 2;  // write-TLB tag bit: the page holds decoded code
+    void install_tlb(TlbEntry* tlb, uint64_t linear, uint8_t* host_page, uint64_t phys_page,
+                     uint64_t tag_bits = 0);
     void note_write_to_code(uint64_t phys, unsigned size);
     unsigned drop_code(uint64_t phys, unsigned size);  // this processor's blocks only
     bool code_anywhere(uint64_t phys_page) const;

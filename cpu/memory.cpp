@@ -121,10 +121,11 @@ bool Core::translate(uint64_t linear, AccessKind kind, bool user, uint64_t& phys
     return true;
 }
 
-void Core::install_tlb(TlbEntry* tlb, uint64_t linear, uint8_t* host_page, uint64_t phys_page) {
+void Core::install_tlb(TlbEntry* tlb, uint64_t linear, uint8_t* host_page, uint64_t phys_page,
+                       uint64_t tag_bits) {
     if (host_uncacheable_) return;
     TlbEntry& e = tlb[(linear >> 12) & (kTlbSize - 1)];
-    e.tag = (linear & ~0xfffull) | user_tag_;
+    e.tag = (linear & ~0xfffull) | user_tag_ | tag_bits;
     e.addend = reinterpret_cast<uintptr_t>(host_page) - (linear & ~0xfffull);
     e.phys_page = phys_page;
 }
@@ -188,10 +189,14 @@ bool Core::access_linear(uint64_t linear, void* buf, unsigned size, AccessKind k
         const uint64_t page = p.phys & sim::kPageMask;
         if (p.host) {
             if (kind == AccessKind::write) {
-                if (code_anywhere(page)) note_write_to_code(p.phys, p.size);
+                const bool code = code_anywhere(page);
+                if (code) note_write_to_code(p.phys, p.size);
                 std::memcpy(p.host, bytes, p.size);
-                if (p.cache && !code_anywhere(page) && user == (user_tag_ != 0))
-                    install_tlb(tlb_write_.data(), p.linear, p.host - (p.phys & 0xfff), page);
+                // A page with code gets a write entry the fast path never matches (kCodeTag):
+                // write_slow() uses it to skip the walk and only checks for overlapping code.
+                if (p.cache && user == (user_tag_ != 0))
+                    install_tlb(tlb_write_.data(), p.linear, p.host - (p.phys & 0xfff), page,
+                                code ? kCodeTag : 0);
             } else {
                 std::memcpy(bytes, p.host, p.size);
                 if (p.cache && user == (user_tag_ != 0))
@@ -234,6 +239,18 @@ template <unsigned N> bool Core::read_slow(unsigned seg, uint64_t offset, uint64
 }
 
 template <unsigned N> bool Core::write_slow(unsigned seg, uint64_t offset, uint64_t value) {
+    // A store to a page that holds decoded code: the translation is cached (kCodeTag); only
+    // blocks overlapping the bytes written are dropped.
+    if (offset + (N - 1) <= seg_write_limit_[seg]) {
+        const uint64_t lin = (seg_base_[seg] + offset) & linear_mask_;
+        const TlbEntry& e = tlb_write_[(lin >> 12) & (kTlbSize - 1)];
+        if (e.tag == (((lin + (N - 1)) & ~0xfffull) | user_tag_ | kCodeTag)) {
+            note_write_to_code(e.phys_page | (lin & 0xfff), N);
+            const uint_t<N> v = static_cast<uint_t<N>>(value);
+            std::memcpy(reinterpret_cast<uint8_t*>(e.addend + lin), &v, N);
+            return true;
+        }
+    }
     uint64_t linear;
     if (!check_segment(seg, offset, N, AccessKind::write, linear)) return false;
     const uint_t<N> v = static_cast<uint_t<N>>(value);
