@@ -22,6 +22,18 @@ FaultClass class_of(uint8_t vector) {
 }
 
 // Table 6-5: which second exception, raised while delivering the first, makes a #DF.
+// Exceptions of the fault class (SDM Vol. 3A Table 6-1, "Type"): reported before the
+// instruction, which is restarted after the handler.
+bool is_fault_class(uint8_t vector) {
+    switch (vector) {
+        case 0: case 5: case 6: case 7: case 10: case 11: case 12: case 13: case 14: case 16:
+        case 17: case 19: case 20: case 21:
+            return true;
+        default:
+            return false;
+    }
+}
+
 bool makes_double_fault(uint8_t first, uint8_t second) {
     const FaultClass a = class_of(first), b = class_of(second);
     if (a == FaultClass::contributory) return b == FaultClass::contributory;
@@ -176,8 +188,11 @@ bool Core::deliver_protected(uint8_t vector, bool has_error, uint32_t error_code
     const bool inner = new_cpl < s_.cpl;
     const Segment old_ss = s_.seg[ss];
     const uint64_t old_rsp = s_.regs[rsp];
-    const uint64_t old_flags = s_.rflags();
-    const uint16_t old_cs = s_.seg[cs].selector;
+    // Faults push RFLAGS with RF set, so that the restarted instruction does not take an
+    // instruction breakpoint again (SDM Vol. 3A 18.3.1.1; AMD APM Vol. 2 13.1.1.x "RF").
+    const uint64_t old_flags = s_.rflags() | (!software && is_fault_class(vector) ? rf::rf : 0);
+    const Segment old_cs_segment = s_.seg[cs];
+    const uint16_t old_cs = old_cs_segment.selector;
     const uint8_t old_cpl = s_.cpl;
 
     if (inner || (lm && g.ist)) {
@@ -200,9 +215,14 @@ bool Core::deliver_protected(uint8_t vector, bool has_error, uint32_t error_code
     }
     // In 64-bit mode the stack is aligned to 16 bytes and SS:RSP is always pushed (6.14.2).
     if (lm) s_.regs[rsp] &= ~0xfull;
+    // The frame is pushed by the handler's side: in IA-32e mode that is 64-bit mode, whatever
+    // mode was interrupted (compatibility mode's 32-bit SS limits do not apply), SDM 6.14.2.
+    target.selector = static_cast<uint16_t>((g.selector & ~3u) | new_cpl);
+    s_.seg[cs] = target;
     s_.cpl = static_cast<uint8_t>(new_cpl);
     refresh_mode();
     const auto undo = [&]() {
+        s_.seg[cs] = old_cs_segment;
         s_.seg[ss] = old_ss;
         s_.regs[rsp] = old_rsp;
         s_.cpl = old_cpl;
@@ -222,8 +242,6 @@ bool Core::deliver_protected(uint8_t vector, bool has_error, uint32_t error_code
              push<2>(old_cs) && push<2>(return_rip) && (!has_error || push<2>(error_code));
     }
     if (!ok) return undo();
-    target.selector = static_cast<uint16_t>((g.selector & ~3u) | new_cpl);
-    s_.seg[cs] = target;
     s_.rip() = gate32 || lm ? g.offset : (g.offset & 0xffff);
     s_.rflags_other &= ~(rf::tf | rf::nt | rf::rf | rf::vm);
     if (interrupt_gate) s_.rflags_other &= ~rf::if_;

@@ -13,6 +13,8 @@ inline constexpr uint64_t cf = 1u << 0, fixed1 = 1u << 1, pf = 1u << 2, af = 1u 
                           rf = 1u << 16, vm = 1u << 17, ac = 1u << 18, vif = 1u << 19,
                           vip = 1u << 20, id = 1u << 21;
 inline constexpr uint64_t arith = cf | pf | af | zf | sf | of;
+inline constexpr uint64_t defined = arith | fixed1 | tf | if_ | df | iopl | nt | rf | vm | ac | vif |
+                                    vip | id;
 }  // namespace rf
 
 template <unsigned N> struct UIntOf;

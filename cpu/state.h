@@ -116,7 +116,10 @@ struct State {
     uint64_t& rip() { return regs[reg_rip]; }
     uint64_t rip() const { return regs[reg_rip]; }
     uint64_t rflags() const { return rflags_other | flags.get(); }
+    // Reserved RFLAGS bits (3, 5, 15, 22-63) read as 0 and bit 1 as 1, whatever is loaded
+    // (SDM Vol. 1 3.4.3): POPF, IRET, SYSRET and loaders all come through here.
     void set_rflags(uint64_t v) {
+        v &= rf::defined;
         flags.set(v);
         rflags_other = (v & ~rf::arith) | rf::fixed1;
     }
