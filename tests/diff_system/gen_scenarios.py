@@ -55,6 +55,8 @@ class Scenario:
         self.checks = []            # (address expression, name)
         self.hash = False
         self.desc = []
+        self.segs = {}              # selector & ~3 -> the descriptor's description (manifest)
+        self.maps = []              # paging: per mapping, its entries from PML4E down
 
     def need(self, feature):
         self.features |= FEAT[feature]
@@ -88,13 +90,14 @@ def rand_desc(rng, slots_left):
     g = int(rng.random() < 0.6)
     if kind == 'data':
         typ = rng.randrange(8)
-        return [seg_desc(base, limit, typ, 1, dpl, p, rng.randrange(2), int(rng.random() < 0.1),
-                         rng.randrange(2), g)], f'data type={typ} dpl={dpl} p={p}'
+        l, db = int(rng.random() < 0.1), rng.randrange(2)
+        return [seg_desc(base, limit, typ, 1, dpl, p, rng.randrange(2), l, db, g)], f'data type={typ} dpl={dpl} p={p}', \
+            {'kind': 'data', 'type': typ, 'l': l, 'd': db, 'dpl': dpl, 'p': p}
     if kind == 'code':
         typ = 8 + rng.randrange(8)
         l, db = rng.choice([(1, 0), (1, 0), (0, 1), (0, 0), (1, 1)])
         return [seg_desc(base, limit, typ, 1, dpl, p, rng.randrange(2), l, db, g)], \
-            f'code type={typ} l={l} d={db} dpl={dpl} p={p}'
+            f'code type={typ} l={l} d={db} dpl={dpl} p={p}', {'kind': 'code', 'type': typ, 'l': l, 'd': db, 'dpl': dpl, 'p': p}
     if kind == 'sys':
         typ = rng.choice([2, 2, 9, 9, 0xb, 1, 3, 0, 4, 5, 6, 7, 8, 0xa, 0xd, 0xe, 0xf])
         if typ in (9, 0xb, 1, 3):   # TSS: always the real one, never a short limit (no triple fault)
@@ -105,7 +108,7 @@ def rand_desc(rng, slots_left):
             sbase, slimit = base, limit
         high = 0 if rng.random() < 0.9 else (rng.getrandbits(5) << 8)
         return [seg_desc(sbase, slimit, typ, 0, dpl, p, 0, 0, 0, 0 if typ in (2, 9, 0xb) else g), high], \
-            f'system type={typ} dpl={dpl} p={p}'
+            f'system type={typ} dpl={dpl} p={p}', {'kind': 'system', 'type': typ, 'dpl': dpl, 'p': p, 'high': high}
     if kind == 'gate':
         typ = rng.choice([0xc, 0xc, 0xc, 0x4, 0xe, 0xf])
         sel = rng.choice([KCODE, KCODE, UCODE64, UCODE32, KDATA, 0, rng.choice(GDT_TEST_SLOTS) | rng.randrange(4)])
@@ -113,8 +116,11 @@ def rand_desc(rng, slots_left):
         low, high = gate_desc(sel, off, typ, dpl, p)
         if rng.random() < 0.1:
             high |= rng.getrandbits(5) << 40   # upper type field must be zero
-        return [low, high], f'gate type={typ} sel={sel:#x} off={off:#x} dpl={dpl} p={p}'
-    return [rng.getrandbits(64)], 'junk'
+        return [low, high], f'gate type={typ} sel={sel:#x} off={off:#x} dpl={dpl} p={p}', \
+            {'kind': 'gate', 'type': typ, 'sel': sel, 'off': off, 'dpl': dpl, 'p': p, 'high': high}
+    q = rng.getrandbits(64)
+    return [q], 'junk', {'kind': 'junk', 'type': (q >> 40) & 15, 's': (q >> 44) & 1, 'l': (q >> 53) & 1,
+                         'd': (q >> 54) & 1, 'dpl': (q >> 45) & 3, 'p': (q >> 47) & 1}
 
 
 def fill_tables(rng, sc, gdt=True, ldt=True):
@@ -122,7 +128,8 @@ def fill_tables(rng, sc, gdt=True, ldt=True):
     if gdt:
         k = 0
         while k < len(GDT_TEST_SLOTS):
-            qs, what = rand_desc(rng, len(GDT_TEST_SLOTS) - k)
+            qs, what, info = rand_desc(rng, len(GDT_TEST_SLOTS) - k)
+            sc.segs[f'{GDT_TEST_SLOTS[k]:#x}'] = info
             for j, q in enumerate(qs):
                 sc.writes.append((f'gdt+{GDT_TEST_SLOTS[k + j]:#x}', q))
                 sc.checks.append((f'gdt+{GDT_TEST_SLOTS[k + j]:#x}', f'gdt[{GDT_TEST_SLOTS[k + j]:#x}]'))
@@ -131,7 +138,8 @@ def fill_tables(rng, sc, gdt=True, ldt=True):
     if ldt:
         k = 0
         while k < 8:
-            qs, what = rand_desc(rng, 8 - k)
+            qs, what, info = rand_desc(rng, 8 - k)
+            sc.segs[f'{8 * k + 4:#x}'] = info
             for j, q in enumerate(qs):
                 sc.writes.append((LDT_ADDR + 8 * (k + j), q))
                 sc.checks.append((LDT_ADDR + 8 * (k + j), f'ldt[{8 * (k + j) + 4:#x}]'))
@@ -222,6 +230,7 @@ def gen_paging(rng, sc):
             sc.writes.append((addr, val))
             sc.checks.append((addr, name))
         maps.append((size, va_data, frame_base))
+        sc.maps.append({'size': size, 'entries': [v for _, v, n in entries if not n.endswith('+1')]})
         sc.desc.append(f'map{i} {size} va={va_data:#x} ' + ' '.join(f'{n.split(".")[1]}={v:#x}' for _, v, n in entries))
     for _ in range(rng.randint(3, 8)):
         i = rng.randrange(len(maps))
@@ -294,6 +303,7 @@ def gen_segments(rng, sc):
                            [30, 5, 8, 8, 5, 5, 10, 10, 8, 6, 5])[0]
         if what in ('lldt', 'ltr'): cpl = 0 if rng.random() < 0.85 else 3
         rflags = (0x202 if cpl == 3 else 0x2) | (rng.randrange(4) << 12 if rng.random() < 0.2 else 0)
+        extra = {}
         if what == 'mov':
             sreg = rng.choice(['ds', 'es', 'fs', 'gs', 'ss'])
             code = [f'mov ${sel:#x}, %eax', f'mov %ax, %{sreg}']
@@ -317,16 +327,18 @@ def gen_segments(rng, sc):
             if off >= 1 << 32 and form.endswith('l'): off = KLAND
             code = far_pointer_code(sel, off, form)
             out, kind = ['ds', 'es', 'fs', 'gs'], f'{form}'
+            extra = {'off': off}
         elif what == 'retf':
             off = rng.choice([KLAND, ULAND])
             rsp = rng.choice(['user_stack_top-256', 'op_stack_top-256'])
             ss = rng.choice([KDATA, UDATA, 0, rand_selector(rng)])
             code = [f'pushq ${ss:#x}', f'movabs ${rsp}, %rax', 'push %rax', f'pushq ${sel:#x}', f'pushq ${off:#x}', 'lretq']
             out, kind = ['ds', 'es', 'fs', 'gs'], 'lretq'
+            extra = {'off': off, 'ss': ss}
         else:
             code = [f'mov ${sel:#x}, %eax', f'{what} %ax']
             out, kind = ['tr', 'ldtr'], what
-        sc.ops.append(Op(kind + f'-cpl{cpl}', cpl, code, out, rflags, f'{kind} sel={sel:#x} cpl{cpl}', sel=sel))
+        sc.ops.append(Op(kind + f'-cpl{cpl}', cpl, code, out, rflags, f'{kind} sel={sel:#x} cpl{cpl}' + ''.join(f' {k}={v:#x}' for k, v in extra.items()), sel=sel, **extra))
 
 
 # ---- IRET (SDM Vol. 2 "IRET/IRETD/IRETQ", Vol. 3 6.14.3; APM Vol. 3 "IRET") ----
@@ -365,8 +377,7 @@ def gen_iret(rng, sc):
         if rng.random() < 0.1: rip = rng.choice(NONCANON + [0x7ffffffff000, KLAND2, ULAND2])
         if rng.random() < 0.1: rsp = rng.choice([hx(rng.choice(NONCANON)), 'user_stack_top-125', '0'])
         rflags = rand_rflags(rng)
-        form = rng.choices(['iretq', 'iretl', 'iretw'], [80, 17, 3])[0]
-        if form == 'iretw': rip = 0   # 16-bit: IP cannot reach the image; page 0 is not present
+        form = rng.choices(['iretq', 'iretl'], [80, 20])[0]
         if form == 'iretq':
             code = [f'pushq ${ss:#x}', f'movabs ${rsp}, %rax', 'push %rax', f'movabs ${hx(rflags)}, %rax', 'push %rax',
                     f'pushq ${cs:#x}', f'movabs ${hx(rip)}, %rax', 'push %rax', 'iretq']
@@ -395,7 +406,8 @@ def gen_syscall(rng, sc):
     # the cr_msr kind's business).
     sc.lstar = rng.choice([KLAND, KLAND, ULAND, 0x7ffffffff000, 0xffff800000000000])
     sc.cstar = rng.choice([KLAND2, ULAND2, 0x7ffffffff000])
-    sc.sfmask = rng.choice([0, 0x47700, 0x200, rng.getrandbits(32), rng.getrandbits(64)]) if rng.random() < 0.7 else 0
+    # 32 bits: whether WRMSR accepts SFMASK[63:32] is model-specific, and the runtime re-writes it.
+    sc.sfmask = rng.choice([0, 0x47700, 0x200, rng.getrandbits(32)]) if rng.random() < 0.7 else 0
     if rng.random() < 0.1: sc.efer &= ~1
     sc.desc.append(f'star={sc.star:#x} lstar={sc.lstar:#x} cstar={sc.cstar:#x} sfmask={sc.sfmask:#x} sce={sc.efer & 1}')
     for _ in range(rng.randint(3, 6)):
@@ -419,7 +431,7 @@ def gen_syscall(rng, sc):
         elif what == 'sysenter':
             code = ['sysenter']
         else:
-            code = ['xor %eax, %eax', 'mov $0x12345678, %edx', 'mov $0xc0000101, %ecx', 'wrmsr'] if cpl == 0 else []
+            code = ['mov $0x56780000, %eax', 'mov $0x1234, %edx', 'mov $0xc0000101, %ecx', 'wrmsr'] if cpl == 0 else []
             code += ['swapgs']
             out = ['gsb', 'kgs']
         sc.ops.append(Op(f'{what}-cpl{cpl}', cpl, code, out, rflags, f'{what} cpl{cpl} rflags={rflags:#x}' +
@@ -667,10 +679,13 @@ def emit(scenarios, seed):
 
 
 def manifest(sc):
-    return {'id': sc.id, 'kind': sc.kind, 'desc': sc.desc, 'features': sc.features,
+    return {'id': sc.id, 'kind': sc.kind, 'desc': sc.desc, 'features': sc.features, 'cr0': sc.cr0, 'cr4': sc.cr4,
+            'efer': sc.efer, 'star': sc.star, 'lstar': sc.lstar, 'cstar': sc.cstar, 'sfmask': sc.sfmask,
             'ops': [{'kind': op.kind, 'cpl': op.cpl, 'desc': op.desc, 'out': op.out, 'rflags': op.rflags,
                      'p': op.params} for op in sc.ops],
-            'checks': [name for _, name in sc.checks], 'hash': sc.hash}
+            'checks': [name for _, name in sc.checks], 'hash': sc.hash, 'segs': sc.segs, 'maps': sc.maps,
+            'gates': {f'{v:#x}': {'type': a & 15, 'dpl': (a >> 5) & 3, 'p': (a >> 7) & 1, 'sel': sel, 'ist': a >> 8}
+                      for v, _, sel, a in sc.gates}}
 
 
 def main():

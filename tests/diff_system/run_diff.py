@@ -182,22 +182,33 @@ class Verdicts:
             for key in ('id', 'pair', 'right', 'reason', 'cite'):
                 if key not in r:
                     raise SystemExit(f'{path}: verdict {r.get("id", "?")} lacks "{key}"')
-            if r['right'] not in ('hvsim', 'kvm', 'qemu', 'either'):
-                raise SystemExit(f'{path}: verdict {r["id"]}: right must be hvsim, kvm, qemu or either')
+            if r['right'] not in ('hvsim', 'kvm', 'qemu', 'either', 'not-hvsim', 'not-kvm', 'not-qemu') \
+                    and not r['right'].startswith('='):
+                raise SystemExit(f'{path}: verdict {r["id"]}: right must be hvsim, kvm, qemu, either, not-NAME or =EXPR')
             r['_when'] = compile(r.get('when', 'True'), f'{r["id"]}.when', 'eval')
+            if r['right'].startswith('='):
+                r['_right'] = compile(r['right'][1:], f'{r["id"]}.right', 'eval')
 
     def match(self, pair, d):
+        d['pair'] = pair
         for r in self.rules:
             if not any(fnmatch.fnmatch(pair, p) for p in _list(r['pair'])): continue
             if not any(fnmatch.fnmatch(d['kind'], p) for p in _list(r.get('kinds', '*'))): continue
             if not any(fnmatch.fnmatch(d['op_kind'], p) for p in _list(r.get('ops', '*'))): continue
             if not any(fnmatch.fnmatch(d['field'], p) for p in _list(r.get('fields', '*'))): continue
+            env = _env(d)
+            env['__builtins__'] = {}   # one dict as globals: comprehensions in 'when' see the names
             try:
-                if not eval(r['_when'], {'__builtins__': {}}, _env(d)): continue
+                if not eval(r['_when'], env): continue
+                right = eval(r['_right'], env) if '_right' in r else r['right']
             except (KeyError, TypeError, IndexError):
                 continue   # the condition does not apply to this record (a field it reads is absent)
-            return r
-        return None
+            if right.startswith('not-'):
+                right = env['B'] if env['A'] == right[4:] else env['A']
+            if right not in ('hvsim', 'kvm', 'qemu', 'either'):
+                raise SystemExit(f'verdict {r["id"]}: right evaluated to {right!r}')
+            return r, right
+        return None, None
 
 
 def _list(v):
@@ -206,18 +217,23 @@ def _list(v):
 
 def _env(d):
     """The names a verdict's 'when' may use: a, b the two values of the field (first and second
-    implementation of the pair), x = a ^ b, ra, rb the two records of the op (dicts of fields),
+    implementation of the pair A:B), x = a ^ b, ra, rb the two records of the op (dicts of
+    fields); val, rec, hdr the same keyed by implementation name ('hvsim', 'kvm', 'qemu');
     diffs the set of fields that differ in it, p the op's parameters (gen_scenarios.py), op and
     sc the manifest entries, ha, hb the two implementations' CPUID headers, and the helpers
     above (fault, cpuid_bit, cr4_gp, efer_gp, canonical)."""
     ra, rb = d['ra'] or {}, d['rb'] or {}
     ints = isinstance(d['a'], int) and isinstance(d['b'], int)
+    A, B = d['pair'].split(':')
     return {'a': d['a'], 'b': d['b'], 'ra': ra, 'rb': rb, 'x': (d['a'] ^ d['b']) if ints else None,
+            'val': {A: d['a'], B: d['b']}, 'rec': {A: ra, B: rb}, 'hdr': {A: d['ha'], B: d['hb']},
+            'A': A, 'B': B, 'recs': {A: d.get('recs_a', {}), B: d.get('recs_b', {})},
             'diffs': {f for f in set(ra) | set(rb) if ra.get(f) != rb.get(f)},
             'p': (d['op'] or {}).get('p', {}), 'op': d['op'], 'sc': d['sc'], 'ha': d['ha'], 'hb': d['hb'],
-            'field': d['field'], 'fault': fault, 'cpuid_bit': cpuid_bit, 'cr4_gp': cr4_gp, 'efer_gp': efer_gp,
-            'canonical': canonical, 'desc': (d['op'] or {}).get('desc', ''), 'scdesc': ' '.join(d['sc'].get('desc', [])),
-            'isinstance': isinstance, 'int': int, 'str': str, 'any': any, 'all': all, 'len': len, 'set': set}
+            'field': d['field'], 'm': dict(RFLAGS_GROUPS).get(d['field'].split('.')[-1], 0), 'fault': fault, 'cpuid_bit': cpuid_bit, 'cr4_gp': cr4_gp, 'efer_gp': efer_gp,
+            'canonical': canonical, 'sreg_load': sreg_load, 'load_matches': load_matches, 'seg': seg, 'amd_bit8_rsvd': amd_bit8_rsvd, 'selector_checks': selector_checks, 'cr0_gp': cr0_gp, 'cr0_ok': cr0_ok, 'cr4_ok': cr4_ok,
+            'efer_ok': efer_ok, 'msr_gp': msr_gp, 'compat': compat, 'desc': (d['op'] or {}).get('desc', ''), 'scdesc': ' '.join(d['sc'].get('desc', [])),
+            'isinstance': isinstance, 'int': int, 'str': str, 'bool': bool, 'enumerate': enumerate, 'any': any, 'all': all, 'len': len, 'set': set}
 
 
 # ---- helpers for the verdicts' conditions (verdicts.toml 'when') ----
@@ -291,18 +307,163 @@ def efer_gp(h, value, old=0xd01):
     return None if amb else False
 
 
+def seg(sc, sel):
+    """What the scenario put behind a selector: the generator's description of the GDT or LDT
+    entry ({'kind', 'type', 'l', 'd', 'dpl', 'p'}), or a fixed runtime descriptor."""
+    fixed = {0x08: ('code', 11, 1, 0, 0), 0x10: ('data', 3, 0, 1, 0), 0x18: ('code', 11, 0, 1, 3),
+             0x20: ('data', 3, 0, 1, 3), 0x28: ('code', 11, 1, 0, 3), 0x30: ('code', 11, 0, 1, 0)}
+    if not sel & 4 and (sel & ~7) in fixed:
+        k, t, l, d, dpl = fixed[sel & ~7]
+        return {'kind': k, 'type': t, 'l': l, 'd': d, 'dpl': dpl, 'p': 1}
+    return sc.get('segs', {}).get(f'{sel & ~3:#x}', {'kind': 'none'})
+
+
+def compat(sc, sel):
+    """True if sel names a code segment with L=0: IA-32e compatibility mode."""
+    d = seg(sc, sel)
+    return d.get('kind') == 'code' and not d.get('l')
+
+
+def cr0_gp(value):
+    """MOV CR0 <- value in 64-bit mode: #GP(0) for bits 63:32, PG without PE, NW without CD,
+    or clearing PG (leaving IA-32e mode that way is not allowed) (SDM Vol. 2 'MOV-Move to/from
+    Control Registers', Vol. 3 2.5; APM Vol. 2 3.1.1, 14.7)."""
+    return bool(value >> 32) or not value & (1 << 31) or not value & 1 or (value & (1 << 29) and not value & (1 << 30))
+
+
+def cr0_ok(r, value):
+    """The record r is what the manuals require for MOV CR0 <- value: the #GP, or CR0 reading
+    back the defined bits (reserved bits 28:19, 17, 15:6 are ignored; ET reads 1)."""
+    if cr0_gp(value):
+        return r['v'] == 13
+    return r['v'] == 6 and r['cr0'] == (value & 0xe005003f) | 0x10
+
+
+def cr4_ok(h, r, value):
+    return r['v'] == 13 if cr4_gp(h, value) else (r['v'] == 6 and r['cr4'] == value)
+
+
+def efer_ok(h, r, value):
+    g = efer_gp(h, value)
+    if g is None:
+        return True
+    return r['v'] == 13 if g else r['v'] == 6
+
+
+CANONICAL_MSRS = {0xc0000082, 0xc0000083, 0xc0000100, 0xc0000101, 0xc0000102}
+
+
+def msr_gp(h, msr, value):
+    """WRMSR: True/False when the manuals fix the outcome, None when it is model-specific."""
+    if msr == 0xc0000080:
+        return efer_gp(h, value)
+    if msr in CANONICAL_MSRS:
+        return not canonical(value)
+    if msr == 0x277:
+        return any(((value >> (8 * k)) & 0xff) not in (0, 1, 4, 5, 6, 7) for k in range(8))
+    if msr == 0xc0000081:
+        return False
+    if msr in (0xc0001234, 0x12345):
+        return True
+    return None
+
+
+def amd_bit8_rsvd(sc, i):
+    """True if the walk of mapping i reaches a present non-leaf PML4E or PDPE with bit 8 set
+    (MBZ in AMD's long-mode formats) before any not-present entry."""
+    m = sc['maps'][i]
+    for level, e in zip((4, 3, 2, 1), m['entries']):
+        if not e & 1:
+            return False
+        leaf = level == 1 or (level in (2, 3) and e & 0x80)
+        if level in (4, 3) and not leaf and e & 0x100:
+            return True
+        if leaf:
+            return False
+    return False
+
+
+def selector_checks(sc, sel, cpl, what):
+    """LAR/LSL/VERR/VERW: True if the instruction succeeds (ZF = 1) for selector sel at cpl
+    (SDM Vol. 2 'LAR', 'LSL', 'VERR/VERW'; in 64-bit mode the valid system types are LDT (2),
+    available and busy 64-bit TSS (9, 11) and, for LAR, the 64-bit call gate (12)). None when
+    the descriptor is not one the generator described."""
+    if (sel & ~3) == 0:
+        return False
+    d = seg(sc, sel)
+    k = d.get('kind')
+    if k == 'none':
+        if sel & 4 or (sel & ~7) > 0x80:
+            return False if (sel & ~7) > (0x38 if sel & 4 else 0x80) else None
+        return None
+    s = k in ('data', 'code') or (k == 'junk' and d.get('s'))
+    typ = d['type'] | (8 if k == 'code' else 0) if k in ('data', 'code') else d['type']
+    conforming = s and typ & 0xc == 0xc
+    if not conforming and d['dpl'] < max(cpl, sel & 3):
+        return False
+    if not s:
+        valid = {'lar': (2, 9, 11, 12), 'lsl': (2, 9, 11)}.get(what, ())
+        return typ in valid
+    if what in ('lar', 'lsl'):
+        return True
+    if what == 'verr':
+        return not typ & 8 or bool(typ & 2)
+    return not typ & 8 and bool(typ & 2)
+
+
+def sreg_load(sc, sel, cpl, sreg):
+    """MOV/POP to a data segment register in 64-bit mode: (vector, error code) of the fault the
+    manuals require, (None, None) if the load succeeds, or None when the descriptor is not one
+    the generator described (SDM Vol. 2 'MOV' and 'POP' operation; APM Vol. 2 4.10.1)."""
+    idx = sel & ~3
+    if idx == 0:
+        return (13, 0) if sreg == 'ss' and (cpl == 3 or (sel & 3) != cpl) else (None, None)
+    limit = 0x3f if sel & 4 else 0x87
+    if (idx & ~4) + 7 > limit:
+        return (13, idx)
+    d = seg(sc, sel)
+    k = d.get('kind')
+    if k in ('none', 'junk'):
+        return None
+    if k in ('system', 'gate'):
+        return (13, idx)
+    code = k == 'code'
+    typ = d['type'] & 7
+    if sreg == 'ss':
+        if code or not typ & 2 or (sel & 3) != cpl or d['dpl'] != cpl:
+            return (13, idx)
+        return (None, None) if d['p'] else (12, idx)
+    if code and not typ & 2:
+        return (13, idx)
+    if (not code or not typ & 4) and ((sel & 3) > d['dpl'] or cpl > d['dpl']):
+        return (13, idx)
+    return (None, None) if d['p'] else (11, idx)
+
+
+def load_matches(r, want, op_end_ip=None):
+    """Does record r show the outcome want (from sreg_load)?"""
+    v, e = want
+    if v is None:
+        return r['v'] == 6
+    return r['v'] == v and r['e'] == e
+
+
 def canonical(v):
     top = v >> 47
     return top == 0 or top == (1 << 17) - 1
 
 
 FIELDS_ORDER = ['v', 'e', 'c2', 'ip', 'cs', 'fl', 'sp', 'ss']
+RFLAGS_GROUPS = [('arith', 0x8d5), ('TF', 0x100), ('IF', 0x200), ('DF', 0x400), ('IOPL', 0x3000), ('NT', 0x4000),
+                 ('RF', 0x10000), ('VM', 0x20000), ('AC', 0x40000), ('VIF', 0x80000), ('VIP', 0x100000),
+                 ('ID', 0x200000), ('reserved', ~0x3f7fd5 & (2**64 - 1))]
 
 
 def compare_scenario(sc, ra, rb, ha, hb):
     """Disagreements between two implementations' results for one scenario."""
     out = []
-    base = {'sid': sc['id'], 'kind': sc['kind'], 'sc': sc, 'ha': ha, 'hb': hb}
+    base = {'sid': sc['id'], 'kind': sc['kind'], 'sc': sc, 'ha': ha, 'hb': hb,
+            'recs_a': ra.get('ops', {}), 'recs_b': rb.get('ops', {})}
     dead = [r for r in (ra, rb) if r['status'] == 'died']
     if dead:
         # Ops both finished are compared; the first op one of them did not finish is the
@@ -326,8 +487,16 @@ def compare_scenario(sc, ra, rb, ha, hb):
                                 b=str(xb is not None), ra=xa, rb=xb))
             continue
         for f in sorted(set(xa) | set(xb), key=lambda f: (FIELDS_ORDER.index(f) if f in FIELDS_ORDER else 99, f)):
-            if xa.get(f) != xb.get(f):
-                out.append(dict(base, op_index=k, op_kind=op['kind'], op=op, field=f, a=xa.get(f), b=xb.get(f), ra=xa, rb=xb))
+            if xa.get(f) == xb.get(f):
+                continue
+            if f in ('fl', 'r11') and f in xa and f in xb:
+                # RFLAGS is compared flag by flag (fl.RF, fl.IOPL ...): one verdict per cause.
+                for name, m in RFLAGS_GROUPS:
+                    if (xa[f] ^ xb[f]) & m:
+                        out.append(dict(base, op_index=k, op_kind=op['kind'], op=op, field=f'{f}.{name}',
+                                        a=xa[f] & m, b=xb[f] & m, ra=xa, rb=xb))
+                continue
+            out.append(dict(base, op_index=k, op_kind=op['kind'], op=op, field=f, a=xa.get(f), b=xb.get(f), ra=xa, rb=xb))
     if dead:
         return out
     for k, name in enumerate(sc['checks']):
@@ -392,6 +561,7 @@ def main():
     ap.add_argument('--show', type=int, default=25, help='unexplained disagreements to print in full')
     ap.add_argument('--strict', action='store_true', help='known hvsim bugs (verdict right != hvsim) fail too')
     ap.add_argument('--report', default=None, help='write every disagreement with its verdict (JSON lines)')
+    ap.add_argument('--min-compared', type=int, default=1, help='fail if a pair compared fewer scenarios')
     args = ap.parse_args()
     if args.seed is None:
         args.seed = str(int(time.time()))
@@ -452,12 +622,23 @@ def main():
                 c['identical'] += 1
                 continue
             scenario_unexplained = False
+            # When an op ended differently (another vector or another RIP), every other field of
+            # its record follows from that: only 'v' and 'ip' need a verdict, the rest share it.
+            primary = {}
             for d in ds:
-                r = verdicts.match(pair, d)
+                if d['field'] in ('v', 'ip') and d['op_index'] >= 0:
+                    primary.setdefault(d['op_index'], d)
+            for d in ds:
+                p0 = primary.get(d['op_index']) if d['op_kind'] != 'final-memory' else None
+                if p0 is not None and d['field'] not in ('v', 'ip'):
+                    d['verdict'] = 'consequence'
+                    continue
+                r, right = verdicts.match(pair, d)
                 if r:
-                    by_verdict[r['id']] += 1
-                    examples.setdefault(r['id'], d)
+                    by_verdict[(r['id'], right)] += 1
+                    examples.setdefault((r['id'], right), d)
                     d['verdict'] = r['id']
+                    d['right'] = right
                 else:
                     scenario_unexplained = True
                     unexplained.append(d)
@@ -465,7 +646,7 @@ def main():
                 if report:
                     report.write(json.dumps({'pair': pair, 'scenario': sid, 'kind': d['kind'], 'op': d['op_index'],
                                              'op_kind': d['op_kind'], 'field': d['field'], a_impl: fmt(d['a']),
-                                             b_impl: fmt(d['b']), 'verdict': d['verdict']}) + '\n')
+                                             b_impl: fmt(d['b']), 'verdict': d['verdict'], 'right': d.get('right')}) + '\n')
             c['unexplained' if scenario_unexplained else 'explained'] += 1
         print(f'\n== {pair} ==')
         total = Counter()
@@ -476,14 +657,12 @@ def main():
                   f'unexplained {c["unexplained"]:4d}  skipped {c["skipped (feature missing)"]:4d}')
         print(f'  {"total":9s} compared {total["compared"]:5d}  identical {total["identical"]:5d}  explained {total["explained"]:4d}  '
               f'unexplained {total["unexplained"]:4d}  skipped {total["skipped (feature missing)"]:4d}')
-        rules = {r['id']: r for r in verdicts.rules}
         hvsim_bugs = 0
-        for vid, n in by_verdict.most_common():
-            d = examples[vid]
-            r = rules[vid]
-            tag = 'right: ' + r['right']
-            if a_impl == 'hvsim' and r['right'] not in ('hvsim', 'either'):
-                tag = 'KNOWN HVSIM BUG, right: ' + r['right']
+        for (vid, right), n in by_verdict.most_common():
+            d = examples[(vid, right)]
+            tag = 'right: ' + right
+            if a_impl == 'hvsim' and right not in ('hvsim', 'either'):
+                tag = 'KNOWN HVSIM BUG, right: ' + right
                 hvsim_bugs += n
             print(f'  verdict {vid}: {n} field(s) [{tag}] e.g. scenario {d["sid"]} op {d["op_index"]} {d["field"]}: '
                   f'{a_impl}={fmt(d["a"])} {b_impl}={fmt(d["b"])}')
@@ -497,8 +676,8 @@ def main():
             print(f'      {b_impl}: {fmt_rec(d["rb"])}')
         if len(unexplained) > args.show:
             print(f'  ... {len(unexplained) - args.show} more unexplained field(s)')
-        if total['compared'] == 0:
-            print(f'  FAIL: nothing compared')
+        if total['compared'] < args.min_compared:
+            print(f'  FAIL: {total["compared"]} scenarios compared, fewer than {args.min_compared}')
             failed = True
         if unexplained or (args.strict and hvsim_bugs):
             failed = True
