@@ -2,6 +2,7 @@
 #include <elf.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -40,10 +41,10 @@ std::vector<uint8_t> elf64(const std::vector<uint8_t>& code, uint64_t addr) {
     ph.p_vaddr = ph.p_paddr = addr;
     ph.p_filesz = ph.p_memsz = code.size();
     ph.p_flags = PF_R | PF_X;
-    std::vector<uint8_t> out(sizeof eh + sizeof ph);
+    std::vector<uint8_t> out(sizeof eh + sizeof ph + code.size());
     std::memcpy(out.data(), &eh, sizeof eh);
     std::memcpy(out.data() + sizeof eh, &ph, sizeof ph);
-    out.insert(out.end(), code.begin(), code.end());
+    std::copy(code.begin(), code.end(), out.begin() + sizeof eh + sizeof ph);
     return out;
 }
 
