@@ -192,7 +192,11 @@ void Core::execute_block(Block& b, uint64_t budget) {
         for (const Insn* p = first; p < first + done; ++p) ++mnemonic_counts_[p->mnemonic];
     retired_ += done;
     block_first_ = nullptr;
-    if (code_bits_ != 64) s_.regs[reg_rip] &= code_bits_ == 32 ? 0xffffffffull : 0xffffull;
+    // Sequential execution wraps IP/EIP at the code size; a branch has set RIP itself (a far
+    // transfer may leave an EIP above a 16-bit segment's range, which the fetch limit check
+    // then faults, SDM Vol. 2 "JMP"/"CALL" far forms).
+    if (code_bits_ != 64 && o != Outcome::branch)
+        s_.regs[reg_rip] &= code_bits_ == 32 ? 0xffffffffull : 0xffffull;
 }
 
 Block* Core::find_block() {

@@ -152,8 +152,11 @@ uint16_t valid_system_types(Probe p, bool ia32e) {
         return ia32e ? bit(tss_available) | bit(tss_busy) | bit(call_gate)
                      : bit(tss16_available) | bit(ldt) | bit(tss16_busy) | bit(call_gate16) | bit(task_gate) |
                            bit(tss_available) | bit(tss_busy) | bit(call_gate);
-    if (p == Probe::lsl)  // IA-32e: type 0 is "upper 8 bytes of a 16-byte descriptor: valid"
-        return ia32e ? bit(0) | bit(ldt) | bit(tss_available) | bit(tss_busy)
+    // IA-32e: LDT and the 64-bit TSS only. Type 0 (what the upper half of a 16-byte descriptor
+    // reads as, SDM Vol. 3A Table 3-2) is "Reserved, not valid" in the LSL table, and the APM
+    // lists only LDT and 64-bit TSS for long mode (APM Vol. 3 "LSL").
+    if (p == Probe::lsl)
+        return ia32e ? bit(ldt) | bit(tss_available) | bit(tss_busy)
                      : bit(tss16_available) | bit(ldt) | bit(tss16_busy) | bit(tss_available) | bit(tss_busy);
     return 0;
 }

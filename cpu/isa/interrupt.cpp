@@ -4,6 +4,7 @@
 // nested-task returns are not modelled and say so (Core::unimplemented).
 #include "cpu/descriptors.h"
 #include "cpu/isa/operands.h"
+#include "cpu/isa/system_descriptors.h"
 #include "cpu/isa/transfer.h"
 
 namespace cpu {
@@ -119,24 +120,49 @@ template <unsigned N>
 Outcome commit_return(Core& c, const Frame& f, bool outer, bool pops_stack) {
     State& s = c.state();
     const State saved = s;
+    // The accessed bits load_segment sets belong to a completed return: a fault part-way leaves
+    // the CS and SS descriptors as they were (faults restore the state before the instruction,
+    // SDM Vol. 3A 6.5; the descriptor is "loaded" only by CS <- tempCS / SS <- tempSS, which
+    // follow every check in "IRET").
+    struct Kept {
+        uint64_t at = 0, d = 0;
+        bool valid = false;
+    } kept[2];
+    const auto keep = [&](Kept& k, uint16_t sel) {
+        k.valid = (sel & ~3u) != 0 && descriptor_address(s, sel, 8, k.at) && c.read_system(k.at, &k.d, 8);
+    };
+    keep(kept[0], f.cs);
+    if (pops_stack) keep(kept[1], f.ss);
     const auto undo = [&]() {
         s = saved;
         c.refresh_mode();
+        for (const Kept& k : kept) {
+            uint64_t now = 0;
+            if (k.valid && c.read_system(k.at, &now, 8) && now != k.d) c.write_system(k.at, &k.d, 8);
+        }
         return Outcome::fault;
     };
     const unsigned new_cpl = f.cs & 3;
     const uint64_t flags_mask = iret_flags_mask<N>(s);  // by the CPL and IOPL before the return
     s.cpl = static_cast<uint8_t>(new_cpl);  // load_segment keeps it: CPL = RPL of the new CS
     if (!c.load_segment(cs, f.cs)) return undo();  // also sets the accessed bit
+    // RETURN-TO-OUTER-PRIVILEGE-LEVEL / IA-32e-MODE-RETURN: SS RPL = DPL = new CPL, writable
+    // data, present; a null SS only for 64-bit code below CPL 3 (load_segment). On a return to
+    // an outer level these SS checks come before the EIP limit / RIP canonical check (SDM Vol. 2
+    // "IRET" RETURN-TO-OUTER-PRIVILEGE-LEVEL: the #GP(SS selector) / #SS(SS selector) steps
+    // precede "IF tempEIP is not within code segment limits THEN #GP(0)").
+    const auto load_stack = [&]() {
+        if (!c.load_segment(ss, f.ss)) return false;
+        if ((f.ss & ~3u) == 0) s.seg[ss].attributes = 0x10000 | (new_cpl << 5);
+        return true;
+    };
+    if (outer && pops_stack && !load_stack()) return undo();
     if (s.mode == Mode::long64 ? !canonical(s, f.ip) : f.ip > s.seg[cs].limit) {
         undo();
         return c.raise_gp(0);
     }
     if (pops_stack) {
-        // RETURN-TO-OUTER-PRIVILEGE-LEVEL / IA-32e-MODE-RETURN: SS RPL = DPL = new CPL,
-        // writable data, present; a null SS only for 64-bit code below CPL 3 (load_segment).
-        if (!c.load_segment(ss, f.ss)) return undo();
-        if ((f.ss & ~3u) == 0) s.seg[ss].attributes = 0x10000 | (new_cpl << 5);
+        if (!outer && !load_stack()) return undo();
         c.set_reg<N>(rsp, f.sp);
     } else {
         const uint64_t mask = c.stack_mask();
@@ -162,6 +188,10 @@ Outcome iret_protected(Core& c, const Insn& i) {
     if (!read_frame<N>(c, 3, f)) return Outcome::fault;
     if (N == 4 && !ia32e && (f.flags & rf::vm) && s.cpl == 0)
         return c.unimplemented(i);  // RETURN-TO-VIRTUAL-8086-MODE
+    // IA-32e-MODE-RETURN opens with one #GP(0) check that includes a non-canonical return RIP,
+    // before the return CS descriptor is read (SDM Vol. 2 "IRET": IF ((return code segment
+    // selector is NULL) or (return RIP is non-canonical) or ...) THEN #GP(0)).
+    if (ia32e && !canonical(s, f.ip)) return c.raise_gp(0);
     if (Outcome o = check_return_cs(c, f.cs); o != Outcome::next) return o;
     const bool outer = (f.cs & 3u) > s.cpl;
     // 64-bit mode always pops SS:RSP; elsewhere only on a return to an outer level (6.14.3).

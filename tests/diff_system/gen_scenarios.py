@@ -92,12 +92,13 @@ def rand_desc(rng, slots_left):
         typ = rng.randrange(8)
         l, db = int(rng.random() < 0.1), rng.randrange(2)
         return [seg_desc(base, limit, typ, 1, dpl, p, rng.randrange(2), l, db, g)], f'data type={typ} dpl={dpl} p={p}', \
-            {'kind': 'data', 'type': typ, 'l': l, 'd': db, 'dpl': dpl, 'p': p}
+            {'kind': 'data', 'type': typ, 'l': l, 'd': db, 'dpl': dpl, 'p': p, 'base': base, 'limit': (limit << 12 | 0xfff) if g else limit}
     if kind == 'code':
         typ = 8 + rng.randrange(8)
         l, db = rng.choice([(1, 0), (1, 0), (0, 1), (0, 0), (1, 1)])
         return [seg_desc(base, limit, typ, 1, dpl, p, rng.randrange(2), l, db, g)], \
-            f'code type={typ} l={l} d={db} dpl={dpl} p={p}', {'kind': 'code', 'type': typ, 'l': l, 'd': db, 'dpl': dpl, 'p': p}
+            f'code type={typ} l={l} d={db} dpl={dpl} p={p}', {'kind': 'code', 'type': typ, 'l': l, 'd': db, 'dpl': dpl, 'p': p,
+                                                                'base': base, 'limit': (limit << 12 | 0xfff) if g else limit}
     if kind == 'sys':
         typ = rng.choice([2, 2, 9, 9, 0xb, 1, 3, 0, 4, 5, 6, 7, 8, 0xa, 0xd, 0xe, 0xf])
         if typ in (9, 0xb, 1, 3):   # TSS: always the real one, never a short limit (no triple fault)

@@ -192,9 +192,11 @@ TEST(Lar, SystemTypesFollowTheIa32eTable) {
         bool lar, lsl;
     };
     // In IA-32e mode: LDT valid for LSL only, TSS for both, call gate for LAR, interrupt gate
-    // for neither (SDM Vol. 2 "LAR" and "LSL" type tables).
+    // for neither, type 0 (the upper half of a 16-byte descriptor) for neither (SDM Vol. 2
+    // "LAR" and "LSL" type tables; APM Vol. 3 "LSL").
     for (const Case& c : {Case{0x82, false, true}, Case{0x89, true, true}, Case{0x8b, true, true},
-                          Case{0x8c, true, false}, Case{0x8e, false, false}, Case{0x81, false, false}}) {
+                          Case{0x8c, true, false}, Case{0x8e, false, false}, Case{0x81, false, false},
+                          Case{0x80, false, false}}) {
         for (bool lsl : {false, true}) {
             Sys f;
             const Probe p = probe(f, lsl ? kLsl : kLar, kSelSpare, descriptor(0x1000, 0x2fff, c.access, 0));

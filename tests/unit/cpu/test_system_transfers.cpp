@@ -161,6 +161,25 @@ TEST(FarTransfer, RetfToAMorePrivilegedLevelRaisesGp) {
     EXPECT_EQ(f.error(), kSelCode);
 }
 
+// IRETQ to an outer level checks the new SS before the new EIP against the CS limit (SDM Vol. 2
+// "IRET" RETURN-TO-OUTER-PRIVILEGE-LEVEL), and a faulting IRET leaves the accessed bit of the
+// CS descriptor it examined clear (SDM Vol. 3A 6.5: faults restore the state).
+TEST(Iret, OuterReturnChecksSsBeforeTheEipLimitAndFaultsLeaveAccessedBits) {
+    Sys f;
+    f.kernel({0x48, 0xcf});                                 // iretq
+    const uint64_t code = descriptor(0, 0xff, 0xfa, 0x4);  // 32-bit code, DPL 3, limit FFh, A = 0
+    f.set_gdt(11, code);
+    const uint64_t sp = f.reg(rsp);
+    f.poke64(sp, 0x1000);  // beyond the limit: #GP(0) once SS passes
+    f.poke64(sp + 8, kSelSpare | 3);
+    f.poke64(sp + 16, 2);
+    f.poke64(sp + 24, 0x2000);
+    f.poke64(sp + 32, kSelData);  // RPL 0 != new CPL 3: #GP(SS selector) first
+    EXPECT_EQ(f.go(), kGP);
+    EXPECT_EQ(f.error(), kSelData);
+    EXPECT_EQ(f.peek64(kGdt + 8 * 11), code);
+}
+
 TEST(CallGate, SixtyFourBitCallToInnerPrivilegeAndRetfBack) {
     Sys f;
     f.kernel_image(image(call_gate64, call_gate64_end));
