@@ -12,6 +12,9 @@
 namespace cpu {
 namespace {
 
+// MSR indexes come from the one table (sim/tables/msrs.toml), by name.
+constexpr uint32_t id(Msr m) { return static_cast<uint32_t>(m); }
+
 const MsrInfo* find(Vendor v, uint32_t index) {
     const char* vendor = to_string(v);
     for (const MsrInfo& row : kMsrTable)
@@ -24,27 +27,27 @@ const MsrInfo* find(Vendor v, uint32_t index) {
 // The State field of an MSR that is kept as a plain value, or nullptr.
 uint64_t* stored(State& s, uint32_t index) {
     Msrs& m = s.msr;
-    if (index >= 0x200 && index <= 0x20f) return &m.mtrr_var[index - 0x200];
+    if (index >= id(Msr::mtrr_phys_base0) && index <= id(Msr::mtrr_phys_mask7)) return &m.mtrr_var[index - id(Msr::mtrr_phys_base0)];
     switch (index) {
-        case 0x174: return &m.sysenter_cs;
-        case 0x175: return &m.sysenter_esp;
-        case 0x176: return &m.sysenter_eip;
-        case 0x1a0: return &m.misc_enable;
-        case 0x250: return &m.mtrr_fixed[0];
-        case 0x258: return &m.mtrr_fixed[1];
-        case 0x259: return &m.mtrr_fixed[2];
-        case 0x277: return &m.pat;
-        case 0x2ff: return &m.mtrr_def_type;
-        case 0xc0000081: return &m.star;
-        case 0xc0000082: return &m.lstar;
-        case 0xc0000083: return &m.cstar;
-        case 0xc0000084: return &m.fmask;
-        case 0xc0000102: return &m.kernel_gs_base;
-        case 0xc0000103: return &s.tsc_aux;
-        case 0xc0010015: return &m.hwcr;
+        case id(Msr::sysenter_cs): return &m.sysenter_cs;
+        case id(Msr::sysenter_esp): return &m.sysenter_esp;
+        case id(Msr::sysenter_eip): return &m.sysenter_eip;
+        case id(Msr::misc_enable): return &m.misc_enable;
+        case id(Msr::mtrr_fix64k_00000): return &m.mtrr_fixed[0];
+        case id(Msr::mtrr_fix16k_80000): return &m.mtrr_fixed[1];
+        case id(Msr::mtrr_fix16k_a0000): return &m.mtrr_fixed[2];
+        case id(Msr::pat): return &m.pat;
+        case id(Msr::mtrr_def_type): return &m.mtrr_def_type;
+        case id(Msr::star): return &m.star;
+        case id(Msr::lstar): return &m.lstar;
+        case id(Msr::cstar): return &m.cstar;
+        case id(Msr::fmask): return &m.fmask;
+        case id(Msr::kernel_gs_base): return &m.kernel_gs_base;
+        case id(Msr::tsc_aux): return &s.tsc_aux;
+        case id(Msr::hwcr): return &m.hwcr;
         default: break;
     }
-    if (index >= 0x268 && index <= 0x26f) return &m.mtrr_fixed[3 + index - 0x268];
+    if (index >= id(Msr::mtrr_fix4k_c0000) && index <= id(Msr::mtrr_fix4k_f8000)) return &m.mtrr_fixed[3 + index - id(Msr::mtrr_fix4k_c0000)];
     return nullptr;
 }
 
@@ -62,16 +65,16 @@ bool each_byte(uint64_t v, bool (*valid)(uint64_t)) {
 // The value checks beyond the writable mask; false: #GP(0).
 bool value_allowed(const State& s, uint32_t index, uint64_t v) {
     switch (index) {
-        case 0x175: case 0x176:                          // SYSENTER_ESP/EIP (Vol. 4; 5.8.7)
-        case 0xc0000082: case 0xc0000083:                // LSTAR, CSTAR: "checked by WRMSR" (5.8.8)
-        case 0xc0000100: case 0xc0000101: case 0xc0000102:  // FS, GS, KERNEL_GS base (3.4.4)
+        case id(Msr::sysenter_esp): case id(Msr::sysenter_eip):                          // SYSENTER_ESP/EIP (Vol. 4; 5.8.7)
+        case id(Msr::lstar): case id(Msr::cstar):                // LSTAR, CSTAR: "checked by WRMSR" (5.8.8)
+        case id(Msr::fs_base): case id(Msr::gs_base): case id(Msr::kernel_gs_base):  // FS, GS, KERNEL_GS base (3.4.4)
             return canonical(s, v);
-        case 0x277: return each_byte(v, &pat_type);
-        case 0x2ff: return mtrr_type(v & 0xff);
+        case id(Msr::pat): return each_byte(v, &pat_type);
+        case id(Msr::mtrr_def_type): return mtrr_type(v & 0xff);
         default: break;
     }
-    if (index >= 0x200 && index <= 0x20f && !(index & 1)) return mtrr_type(v & 0xff);  // PHYSBASEn type
-    if (index == 0x250 || index == 0x258 || index == 0x259 || (index >= 0x268 && index <= 0x26f))
+    if (index >= id(Msr::mtrr_phys_base0) && index <= id(Msr::mtrr_phys_mask7) && !(index & 1)) return mtrr_type(v & 0xff);  // PHYSBASEn type
+    if (index == id(Msr::mtrr_fix64k_00000) || index == id(Msr::mtrr_fix16k_80000) || index == id(Msr::mtrr_fix16k_a0000) || (index >= id(Msr::mtrr_fix4k_c0000) && index <= id(Msr::mtrr_fix4k_f8000)))
         return each_byte(v, &mtrr_type);
     return true;
 }
@@ -81,7 +84,7 @@ bool value_allowed(const State& s, uint32_t index, uint64_t v) {
 // written value is ignored). A change of NXE changes what the TLB may hold.
 bool write_efer(Core& c, uint64_t v) {
     State& s = c.state();
-    const MsrInfo* row = find(c.vendor(), 0xc0000080);
+    const MsrInfo* row = find(c.vendor(), id(Msr::efer));
     const uint64_t allowed = features(c.vendor()).efer_allowed & row->writable;
     v &= ~efer::lma;
     if (v & ~allowed) return false;
@@ -114,10 +117,10 @@ bool msr_read(Core& c, uint32_t index, uint64_t& value) {
     if (!row) return false;
     State& s = c.state();
     switch (index) {
-        case 0x10: value = c.tsc(); return true;
-        case 0xc0000080: value = s.efer; return true;
-        case 0xc0000100: value = s.seg[fs].base; return true;
-        case 0xc0000101: value = s.seg[gs].base; return true;
+        case id(Msr::tsc): value = c.tsc(); return true;
+        case id(Msr::efer): value = s.efer; return true;
+        case id(Msr::fs_base): value = s.seg[fs].base; return true;
+        case id(Msr::gs_base): value = s.seg[gs].base; return true;
         default: break;
     }
     const uint64_t* field = stored(s, index);
@@ -138,14 +141,14 @@ bool msr_write(Core& c, uint32_t index, uint64_t value) {
     if (access == "wi") return true;
     State& s = c.state();
     switch (index) {
-        case 0x10:  // the counter continues from `value` (SDM Vol. 3A 18.17 "Time-Stamp Counter")
+        case id(Msr::tsc):  // the counter continues from `value` (SDM Vol. 3A 18.17 "Time-Stamp Counter")
             s.msr.tsc_offset = value - (c.tsc() - s.msr.tsc_offset);
             return true;
-        case 0xc0000080: return write_efer(c, value);
-        case 0xc0000100:
-        case 0xc0000101:
+        case id(Msr::efer): return write_efer(c, value);
+        case id(Msr::fs_base):
+        case id(Msr::gs_base):
             if (!value_allowed(s, index, value)) return false;
-            s.seg[index == 0xc0000100 ? fs : gs].base = value;
+            s.seg[index == id(Msr::fs_base) ? fs : gs].base = value;
             c.refresh_mode();
             return true;
         default: break;
