@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cpu/flags.h"
+#include "cpuid_table.h"
 
 namespace cpu {
 
@@ -41,9 +42,17 @@ struct TableRegister {
     uint32_t limit = 0xffff;
 };
 
-// Physical-address width (MAXPHYADDR). CPUID 80000008h:EAX[7:0] in sim/tables/cpuid.toml
-// reports the same number; paging-structure reserved bits start above it (SDM Vol. 3A 4.1.4).
-inline constexpr unsigned kMaxPhysAddrBits = 48;
+// Physical-address width (MAXPHYADDR), as CPUID 80000008h:EAX[7:0] reports it in the one
+// table (sim/tables/cpuid.toml; both vendors' rows agree, checked below). Paging-structure
+// reserved bits start above it (SDM Vol. 3A 4.1.4).
+constexpr unsigned max_phys_addr_bits(const char* vendor) {
+    for (const auto& row : kCpuidLeafTable)
+        if (row.leaf == 0x80000008u && row.vendor[0] == vendor[0]) return row.eax & 0xff;
+    return 0;
+}
+inline constexpr unsigned kMaxPhysAddrBits = max_phys_addr_bits("intel");
+static_assert(kMaxPhysAddrBits != 0 && kMaxPhysAddrBits == max_phys_addr_bits("amd"),
+              "MAXPHYADDR differs between the vendors' CPUID rows: make it per vendor");
 
 // Processor operating modes (SDM Vol. 3A 2.2 "Modes of Operation").
 enum class Mode : uint8_t { real, v8086, protected16, protected32, compat16, compat32, long64 };
