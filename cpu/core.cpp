@@ -250,8 +250,18 @@ uint64_t Core::port_in(uint16_t port, unsigned size) {
 void Core::port_out(uint16_t port, unsigned size, uint64_t value) {
     if (events_.wants(sim::EventKind::port_out)) emit(sim::EventKind::port_out, port, size, value);
     ++port_writes_[port];
+    const bool was_stopped = control_.stop_requested();
     bus_.port_write(port, size, value, now());
-    if (control_.stop_requested()) request_end_of_block();
+    after_device_write(was_stopped);
+}
+
+// A device write that stops the run (the debug-exit port) ends the block after this
+// instruction; a debug exit is recorded with this processor's context.
+void Core::after_device_write(bool was_stopped) {
+    if (was_stopped || !control_.stop_requested()) return;
+    if (control_.reason == sim::StopReason::exit)
+        emit(sim::EventKind::debug_exit, control_.exit_value, static_cast<uint64_t>(control_.exit_status));
+    if (block_first_) request_end_of_block();
 }
 
 void Core::emit(sim::EventKind k, uint64_t a, uint64_t b, uint64_t c) {

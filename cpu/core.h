@@ -222,6 +222,7 @@ private:
                    uint8_t*& host);
     bool access_linear(uint64_t linear, void* buf, unsigned size, AccessKind kind, bool user);
     void device_access(uint64_t phys, uint8_t* bytes, unsigned size, bool write);
+    void after_device_write(bool was_stopped);
     static constexpr uint64_t kCodeTag = 2;  // write-TLB tag bit: the page holds decoded code
     void install_tlb(TlbEntry* tlb, uint64_t linear, uint8_t* host_page, uint64_t phys_page,
                      uint64_t tag_bits = 0);

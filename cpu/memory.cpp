@@ -219,9 +219,10 @@ void Core::device_access(uint64_t phys, uint8_t* bytes, unsigned size, bool writ
         uint64_t v = 0;
         std::memcpy(&v, bytes, size);
         if (events_.wants(sim::EventKind::mmio_write)) emit(sim::EventKind::mmio_write, phys, size, v);
+        const bool was_stopped = control_.stop_requested();
         if (apic) apic_->write_mmio(offset, static_cast<uint32_t>(v), now());
         else bus_.mmio_write(phys, size, v, now());
-        if (control_.stop_requested() && block_first_) request_end_of_block();
+        after_device_write(was_stopped);
     } else {
         const uint64_t v = apic ? apic_->read_mmio(offset, now()) : bus_.mmio_read(phys, size, now());
         if (events_.wants(sim::EventKind::mmio_read)) emit(sim::EventKind::mmio_read, phys, size, v);

@@ -49,9 +49,6 @@ def test_only_the_kinds_asked_for_are_recorded(flat_machine):
     assert int(events[0]["c"]) & 0x20  # the transmit holding register is empty
 
 
-# Known failure: the kind exists in sim/tables/events.toml, but bus/debug_exit.cpp does not
-# emit it yet (the run stops with reason 'exit' all the same).
-@pytest.mark.xfail(strict=True, reason="the debug_exit event is not emitted yet")
 def test_the_debug_exit_is_recorded_as_an_event(flat_machine):
     machine = flat_machine(HELLO_FLAT)
     machine.record_events(["debug_exit"])
@@ -123,7 +120,7 @@ def test_trace_writes_json_lines_or_csv_as_the_cli_does(flat_machine, tmp_path):
     assert [(e["kind"], e["a"]) for e in lines] == [("port_out", 0x3F8), ("port_out", 0xF4)]
     csv = (tmp_path / "trace.csv").read_text().splitlines()
     assert csv[0] == "kind,insn,cycle,vcpu,partition,virt,cpl,rip,a,b,c"
-    assert [row.split(",")[0] for row in csv[1:]] == ["port_in", "port_out", "port_out"]
+    assert [row.split(",")[0] for row in csv[1:]] == ["port_in", "port_out", "port_out", "debug_exit"]
     with pytest.raises(hvsim.ConfigError, match="cannot write trace"):
         machine.trace(tmp_path / "no" / "such" / "trace.csv")
 
@@ -132,6 +129,6 @@ def test_the_recent_events_tell_what_happened_last(flat_machine):
     machine = flat_machine(PORTS_FLAT)
     machine.run()
     recent = machine.recent_events()
-    assert [hvsim.kind_name(k) for k in recent["kind"]] == ["port_in", "port_out", "port_out"]
+    assert [hvsim.kind_name(k) for k in recent["kind"]] == ["port_in", "port_out", "port_out", "debug_exit"]
     lines = machine.recent_event_lines()
-    assert len(lines) == 3 and "port_in" in lines[0] and "port=0x3fd" in lines[0]
+    assert len(lines) == 4 and "debug_exit" in lines[3] and "port_in" in lines[0] and "port=0x3fd" in lines[0]
