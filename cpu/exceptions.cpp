@@ -22,16 +22,11 @@ FaultClass class_of(uint8_t vector) {
 }
 
 // Table 6-5: which second exception, raised while delivering the first, makes a #DF.
-// Exceptions of the fault class (SDM Vol. 3A Table 6-1, "Type"): reported before the
-// instruction, which is restarted after the handler.
+// Exceptions of the fault type (sim/tables/exceptions.toml, SDM Vol. 3A Table 6-1): reported
+// before the instruction, which restarts after the handler.
 bool is_fault_class(uint8_t vector) {
-    switch (vector) {
-        case 0: case 5: case 6: case 7: case 10: case 11: case 12: case 13: case 14: case 16:
-        case 17: case 19: case 20: case 21:
-            return true;
-        default:
-            return false;
-    }
+    const auto* row = sim::info(static_cast<sim::Vector>(vector));
+    return row && std::string_view(row->type) == "fault";
 }
 
 bool makes_double_fault(uint8_t first, uint8_t second) {

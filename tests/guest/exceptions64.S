@@ -45,6 +45,9 @@ _start:
 3:  mov $2, %ebx
     cmpq $6, last_vector(%rip)
     jne fail
+    mov $10, %ebx                 /* a fault pushes RFLAGS with RF set (SDM Vol. 3A 18.3.1.1) */
+    btq $16, last_rflags(%rip)
+    jnc fail
     /* 3: #BP from int3: a trap, the return RIP is after the instruction */
     lea 4f(%rip), %r15
     int3
@@ -114,6 +117,8 @@ handler_err:
     mov %rax, last_error(%rip)
     mov %cr2, %rax
     mov %rax, last_cr2(%rip)
+    mov 16(%rsp), %rax
+    mov %rax, last_rflags(%rip)
     mov %r15, (%rsp)
     iretq
 
@@ -126,6 +131,7 @@ idtr:
 last_vector: .quad 0xff
 last_error:  .quad 0xff
 last_cr2:    .quad 0
+last_rflags: .quad 0
     .section .bss
     .balign 16
 idt: .space 0x41 * 16
