@@ -10,6 +10,7 @@
 #include "cpu/decoder.h"
 #include "cpuid_table.h"
 #include "cpu/msr.h"
+#include "cpu/isa/features.h"
 
 namespace cpu {
 
@@ -64,9 +65,39 @@ void Core::reset() {
     shadow_ = Shadow::none;
     check_at_ = 0;
     pending_ = {};
+    guest_ = false;
+    virt_mode_ = virt_ ? sim::VirtMode::root : sim::VirtMode::none;
+    if (virt_) virt_->reset(*this);
     refresh_mode();
     flush_tlb();
 }
+
+void Core::attach_virtualization(std::unique_ptr<Virtualization> v) {
+    virt_ = std::move(v);
+    reset();
+}
+
+// After a VM entry or exit the processor runs other code in another context: the software
+// TLB holds no guest/host tags yet, so it is flushed (a processor may always invalidate more
+// than required, SDM Vol. 3A 4.10.4.4); blocks stay valid (keyed by host-physical address).
+void Core::vm_transition(bool guest) {
+    guest_ = guest;
+    virt_mode_ = guest ? sim::VirtMode::guest : sim::VirtMode::root;
+    halted_ = false;
+    pending_ = {};
+    refresh_mode();
+    flush_tlb();
+    events_changed();
+}
+
+void Core::set_shadow(Shadow kind) {
+    shadow_ = kind;
+    shadow_until_ = kind == Shadow::none ? 0 : instruction_index() + 1;  // covers the next instruction
+    check_at_ = 0;
+}
+
+uint64_t Core::cr4_allowed() const { return features(config_.vendor).cr4_allowed | (virt_ ? virt_->cr4_bits() : 0); }
+uint64_t Core::efer_allowed() const { return features(config_.vendor).efer_allowed | (virt_ ? virt_->efer_bits() : 0); }
 
 void Core::refresh_mode() {
     State& s = s_;
@@ -184,6 +215,8 @@ void Core::execute_block(Block& b, uint64_t budget) {
     uint64_t done = static_cast<uint64_t>(i - first);
     if (o == Outcome::branch) {
         ++done;
+    } else if (o == Outcome::exit) {
+        o = Outcome::branch;  // RIP is the host's: no wrap at the guest's code size
     } else if (o == Outcome::end_block) {
         s_.regs[reg_rip] += i->length;
         ++done;
@@ -268,7 +301,7 @@ void Core::emit(sim::EventKind k, uint64_t a, uint64_t b, uint64_t c) {
     if (!events_.wants(k)) return;
     sim::Event e{};
     e.kind = k;
-    e.virt = sim::VirtMode::none;
+    e.virt = virt_mode_;
     e.cpl = s_.cpl;
     e.vcpu = static_cast<uint8_t>(config_.id);
     e.instruction = instruction_index();

@@ -21,6 +21,7 @@
 #include "cpu/apic/local_apic.h"
 #include "cpu/insn.h"
 #include "cpu/state.h"
+#include "cpu/virtualization.h"
 #include "exceptions_table.h"
 #include "sim/kernel/bus.h"
 #include "sim/kernel/event.h"
@@ -50,7 +51,7 @@ struct Block;
 inline constexpr uint64_t kAddressMask[16] = {0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, ~0ull,
                                               0, 0, 0, 0, 0, 0, 0};
 
-enum class AccessKind : uint8_t { read, write, execute };
+enum class AccessKind : uint8_t { read, write, execute };  // declared in cpu/virtualization.h
 
 // The exception an instruction raised, waiting for delivery at the end of the instruction.
 struct PendingException {
@@ -65,6 +66,10 @@ std::string hex(uint64_t v);
 
 class Core {
 public:
+    // STI (with IF = 0 before), MOV SS and POP SS: interrupts (and NMIs) are not recognised
+    // before the next instruction completes (see inhibit_interrupts).
+    enum class Shadow : uint8_t { none, sti, mov_ss };
+
     Core(const CoreConfig& config, sim::PhysicalBus& bus, sim::EventStream& events,
          sim::RunControl& control);
     ~Core();
@@ -112,6 +117,31 @@ public:
     // Linear-address access for debuggers and tests (no faults delivered; false on failure).
     bool read_linear(uint64_t linear, void* out, size_t size);
 
+    // ---- hardware virtualization (cpu/virtualization.h) ----
+    // The machine attaches VMX or SVM; without one their instructions are #UD.
+    void attach_virtualization(std::unique_ptr<Virtualization> v);
+    Virtualization* virtualization() { return virt_.get(); }
+    const Virtualization* virtualization() const { return virt_.get(); }
+    bool guest_mode() const { return guest_; }
+    // The extension switched the processor between root (host) and guest mode: a VM entry or
+    // exit has loaded the new state. Mode, TLB, decoded-block links and event recognition follow.
+    void vm_transition(bool guest);
+    // The extension changed what it needs recognised (attention, deadline): look again.
+    void virtualization_changed() { events_changed(); }
+    // Guest mode: does this instruction exit? (The handler then returns Outcome::exit.)
+    bool intercepted(const Insn& i, InterceptInfo& info) { return guest_ && virt_->intercept(*this, i, info); }
+    // State the extensions save and load (VMX guest interruptibility and activity states, SVM
+    // interrupt shadow).
+    Shadow shadow_kind() const { return interrupt_shadow() ? shadow_ : Shadow::none; }
+    void set_shadow(Shadow kind);
+    void set_nmi_blocked(bool on) { nmi_blocked_ = on; check_at_ = 0; }
+    void set_halted(bool on) { halted_ = on; check_at_ = 0; }
+    // The event whose delivery is in progress (for IDT-vectoring information), or null.
+    const EventInfo* event_in_delivery() const { return delivering_.vector_valid ? &delivering_.info : nullptr; }
+    // CR4 and EFER bits a MOV/WRMSR may set: the CPUID features plus the extension's.
+    uint64_t cr4_allowed() const;
+    uint64_t efer_allowed() const;
+
     // ---- used by instruction handlers ----
     uint64_t rip() const { return s_.regs[reg_rip]; }
     template <unsigned N> uint64_t reg(unsigned r) const;
@@ -147,7 +177,6 @@ public:
     Outcome halt();                                      // HLT: stop until an event wakes us
     // STI (with IF = 0 before), MOV SS and POP SS: interrupts (and NMIs) are not recognised
     // before the next instruction completes (SDM Vol. 3A 6.8.3, Vol. 2 "STI"). Ends the block.
-    enum class Shadow : uint8_t { none, sti, mov_ss };
     Outcome inhibit_interrupts(Shadow kind);
     bool interrupt_shadow() const { return shadow_ != Shadow::none && instruction_index() < shadow_until_; }
     // IRET ends NMI blocking (SDM 6.7.1 "Handling Multiple NMIs"), even if it then faults.
@@ -199,7 +228,9 @@ public:
     // INT n / INT3 / INTO (software: the gate DPL is checked) and INT1 from a handler: delivers
     // `vector` with `return_rip` pushed. Outcome::branch, or Outcome::fault with the exception
     // that stopped the delivery pending (the instruction then did not retire).
-    Outcome software_interrupt(uint8_t vector, bool software, uint64_t return_rip);
+    // `type`: software_interrupt (INT n), software_exception (INT3, INTO: the gate DPL is
+    // checked) or privileged_software_exception (INT1). In guest mode the extension sees it first.
+    Outcome software_interrupt(uint8_t vector, EventType type, uint64_t return_rip);
     // The time-stamp counter (RDTSC): simulated time at the current instruction, plus the
     // offset a WRMSR to IA32_TIME_STAMP_COUNTER set (cpu/isa/msr.cpp).
     uint64_t tsc() const { return now() + s_.msr.tsc_offset; }
@@ -280,7 +311,10 @@ private:
 
     PendingException pending_;
     uint8_t fault_depth_ = 0;  // for double- and triple-fault escalation during delivery
-    uint8_t delivering_ = 0xff;
+    struct Delivery {
+        bool vector_valid = false;
+        EventInfo info;
+    } delivering_;  // the event deliver_event() is delivering (IDT-vectoring information)
     bool halted_ = false;
     // Event recognition: the run loop calls service_events() when cycle() reaches check_at_
     // (0 while anything is pending) and stops blocks at deadline_ (timer expiries, shadows).
@@ -294,6 +328,9 @@ private:
     uint64_t interrupts_delivered_ = 0, nmis_delivered_ = 0, inits_ = 0, sipis_ = 0;
     bool shutdown_ = false;
     bool trap_exceptions_ = false;
+    std::unique_ptr<Virtualization> virt_;
+    bool guest_ = false;  // VMX non-root operation / SVM guest mode
+    sim::VirtMode virt_mode_ = sim::VirtMode::none;
     PendingException trapped_;
     std::string last_error_;
     std::string last_unimplemented_;

@@ -55,11 +55,27 @@ void Core::deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bo
     // Delivering any event ends an interrupt shadow (the shadowed instruction did not complete,
     // or the handler starts afresh).
     shadow_ = Shadow::none;
+    bool nested = false;  // this event arose while delivering `previous`
+    EventInfo previous;
     for (;;) {
+        const EventInfo event{vector,
+                              external == 1 ? EventType::external
+                              : external == 2 ? EventType::nmi
+                              : software ? EventType::software_interrupt : EventType::hardware_exception,
+                              has_error, error_code, fault_address,
+                              static_cast<uint8_t>(software ? return_rip - rip() : 0)};
+        // Guest mode: the exception bitmap / exception intercepts decide first (SDM Vol. 3C
+        // 26.2 "Other Causes of VM Exits"; APM Vol. 2 15.12); a #PF that exits leaves CR2 alone.
+        if (guest_ && virt_->event(*this, event, nested ? &previous : nullptr)) {
+            delivering_.vector_valid = false;
+            return;
+        }
         if (vector == static_cast<uint8_t>(sim::Vector::page_fault) && !software && !external) s_.cr2 = fault_address;
+        delivering_ = {true, event};
         const bool ok = s_.mode == Mode::real ? deliver_real(vector, return_rip)
                         : deliver_protected(vector, has_error, error_code, software, return_rip);
         if (ok) {
+            delivering_.vector_valid = false;
             if (external) {
                 emit(sim::EventKind::interrupt, vector, external);  // b: 1 external, 2 NMI
             } else {
@@ -69,11 +85,18 @@ void Core::deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bo
             }
             return;
         }
-        if (shutdown_ || control_.stop_requested()) return;
+        if (shutdown_ || control_.stop_requested()) return (void)(delivering_.vector_valid = false);
         const PendingException second = pending_;
         pending_ = {};
-        if (!second.valid) return;  // delivery stopped for a host-side reason (already reported)
+        // Delivery stopped for a host-side reason (already reported), or a VM exit (an EPT
+        // violation or #NPF on the way) took the processor to the host.
+        if (!second.valid) return (void)(delivering_.vector_valid = false);
+        nested = true;
+        previous = event;
         if (vector == static_cast<uint8_t>(sim::Vector::double_fault)) {
+            delivering_.vector_valid = false;
+            // A triple fault in guest mode is a VM exit (SDM Vol. 3C 26.2; APM 15.12 SHUTDOWN).
+            if (guest_ && virt_->triple_fault(*this)) return;
             emit(sim::EventKind::triple_fault, second.vector, second.error_code);
             enter_shutdown("triple fault: exception " + std::to_string(second.vector) +
                            " while delivering #DF");
@@ -99,9 +122,14 @@ void Core::deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bo
 // failed delivery is the instruction's own fault: it is left pending for the run loop, which
 // delivers it with RIP at the INT instruction (no double-fault escalation: INT n is not an
 // exception).
-Outcome Core::software_interrupt(uint8_t vector, bool software, uint64_t return_rip) {
+Outcome Core::software_interrupt(uint8_t vector, EventType type, uint64_t return_rip) {
+    const bool software = type != EventType::privileged_software_exception;
+    const EventInfo e{vector, type, false, 0, 0, static_cast<uint8_t>(return_rip - rip())};
+    if (guest_ && virt_->event(*this, e, nullptr)) return Outcome::exit;
+    delivering_ = {true, e};
     const bool ok = s_.mode == Mode::real ? deliver_real(vector, return_rip)
                     : deliver_protected(vector, false, 0, software, return_rip);
+    delivering_.vector_valid = false;
     if (!ok) return Outcome::fault;  // pending_ holds the exception, or a host error stops the run
     if (!software) ++exceptions_[vector & 31];
     emit(software ? sim::EventKind::interrupt : sim::EventKind::exception, vector, 0, s_.cr2);

@@ -14,6 +14,7 @@ enum class Outcome : uint8_t {
     branch,     // retired; the handler set RIP; leave the block
     end_block,  // retired; RIP advances by the length; leave the block (mode change, HLT, STI ...)
     fault,      // not retired: an exception is pending (Core::pending_); RIP is unchanged
+    exit,       // not retired: a VM exit happened (cpu/virtualization.h); RIP is the host's
 };
 
 using Handler = Outcome (*)(Core&, const Insn&);

@@ -85,7 +85,15 @@ void Core::start_from_sipi(uint8_t vector) {
 // exactly one instruction run first.
 void Core::update_attention() {
     deadline_ = apic_->next_timer_event();
-    if (!halted_ && !apic_->attention()) {
+    // The virtualization extension's own deadline (VMX-preemption timer, MTF), or a look at
+    // every block boundary (interrupt-window and NMI-window exiting, virtual interrupts).
+    bool every_boundary = false;
+    if (virt_ && virt_->attention()) {
+        const uint64_t d = virt_->deadline();
+        if (d <= cycle()) every_boundary = true;
+        else deadline_ = std::min(deadline_, d);
+    }
+    if (!halted_ && !apic_->attention() && !every_boundary) {
         check_at_ = deadline_;
         return;
     }
@@ -98,7 +106,13 @@ Core::Serviced Core::service_events(uint64_t end) {
         apic_->advance(cycle());
         if (shadow_ != Shadow::none && !interrupt_shadow()) shadow_ = Shadow::none;
         if (shutdown_ || trapped_.valid) return update_attention(), Serviced::idle;
-        if (apic_->init_pending()) {
+        // Guest mode (or SVM's GIF = 0): the extension recognises first (VM exits on external
+        // interrupts, NMI, INIT; window exits; virtual interrupts; the preemption timer).
+        if (virt_ && virt_->attention() && virt_->recognize_events(*this))
+            return update_attention(), Serviced::redirected;
+        const bool hold_init = virt_ && virt_->holds_init();
+        const bool hold_interrupts = virt_ && virt_->holds_interrupts();
+        if (apic_->init_pending() && !hold_init) {
             apic_->take_init();
             init_signal();
             if (!halted_) return update_attention(), Serviced::redirected;
@@ -111,7 +125,7 @@ Core::Serviced Core::service_events(uint64_t end) {
             }
         } else if (shadow_ == Shadow::none) {
             // NMIs are blocked from the delivery of one until the next IRET (SDM 6.7.1).
-            if (apic_->nmi_pending() && !nmi_blocked_) {
+            if (apic_->nmi_pending() && !nmi_blocked_ && !hold_interrupts) {
                 apic_->take_nmi();
                 halted_ = false;
                 nmi_blocked_ = true;
@@ -120,7 +134,7 @@ Core::Serviced Core::service_events(uint64_t end) {
                 return update_attention(), Serviced::redirected;
             }
             // Maskable interrupts need IF = 1 (SDM 6.8.1); the APIC's IRR before ExtINT.
-            if (s_.interrupts_enabled() && (apic_->deliverable() >= 0 || apic_->extint_pending())) {
+            if (s_.interrupts_enabled() && !hold_interrupts && (apic_->deliverable() >= 0 || apic_->extint_pending())) {
                 const uint8_t vector = apic_->deliverable() >= 0 ? apic_->acknowledge() : apic_->acknowledge_extint();
                 halted_ = false;
                 ++interrupts_delivered_;
@@ -139,6 +153,7 @@ Core::Serviced Core::service_events(uint64_t end) {
 
 bool Core::wake_pending() const {
     if (shutdown_ || trapped_.valid) return false;
+    if (guest_ && virt_->wake_pending(*this)) return true;
     if (apic_->init_pending()) return true;
     if (apic_->waiting_for_sipi()) return apic_->sipi_pending();
     if (apic_->nmi_pending() && !nmi_blocked_) return true;
@@ -146,11 +161,15 @@ bool Core::wake_pending() const {
 }
 
 uint64_t Core::wake_cycle() const {
-    if (shutdown_ || trapped_.valid || !apic_->timer_can_interrupt()) return ~0ull;
+    if (shutdown_ || trapped_.valid) return ~0ull;
+    // The extension's timer (VMX-preemption timer) in the future; "every boundary" wakes nobody.
+    const uint64_t virt_deadline = guest_ && virt_->attention() ? virt_->deadline() : ~0ull;
+    const uint64_t own = virt_deadline > cycle() ? virt_deadline : ~0ull;
+    if (!apic_->timer_can_interrupt()) return own;
     // A masked (IF = 0) or waiting processor still lets its timer expire (the IRR bit stays),
     // but that wakes nobody: only what can end the halt counts.
-    if (apic_->waiting_for_sipi() || (halted_ && !s_.interrupts_enabled())) return ~0ull;
-    return std::max(apic_->next_timer_event(), cycle());
+    if (apic_->waiting_for_sipi() || (halted_ && !s_.interrupts_enabled())) return own;
+    return std::min(own, std::max(apic_->next_timer_event(), cycle()));
 }
 
 void Core::idle_until(uint64_t target) {

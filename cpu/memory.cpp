@@ -31,6 +31,35 @@ private:
     sim::PhysicalBus& bus_;
 };
 
+// A guest's paging structures under EPT/NPT: every guest-physical address the walk touches is
+// translated by the extension first (the two-dimensional walk, SDM Vol. 3C 29.3.2; APM Vol. 2
+// 15.25.5). A failed translation has already exited to the host: the walk reports it as a
+// failed access and `exited` tells the caller it was not a bus error.
+class NestedWalkMemory final : public mmu::PhysicalAccess {
+public:
+    NestedWalkMemory(Core& core, Virtualization& virt, sim::PhysicalBus& bus, uint64_t linear, bool user)
+        : core_(core), virt_(virt), ram_(bus), linear_(linear), user_(user) {}
+    bool read64(uint64_t gpa, uint64_t& v) override { uint64_t h; return to_host(gpa, false, h) && ram_.read64(h, v); }
+    bool read32(uint64_t gpa, uint32_t& v) override { uint64_t h; return to_host(gpa, false, h) && ram_.read32(h, v); }
+    bool write64(uint64_t gpa, uint64_t v) override { uint64_t h; return to_host(gpa, true, h) && ram_.write64(h, v); }
+    bool write32(uint64_t gpa, uint32_t v) override { uint64_t h; return to_host(gpa, true, h) && ram_.write32(h, v); }
+    bool exited = false;
+
+private:
+    bool to_host(uint64_t gpa, bool write, uint64_t& hpa) {
+        if (exited) return false;
+        const GuestPhysicalAccess a{gpa, write ? AccessKind::write : AccessKind::read, true, linear_, true, user_};
+        if (virt_.translate(core_, a, hpa)) return true;
+        exited = true;
+        return false;
+    }
+    Core& core_;
+    Virtualization& virt_;
+    BusWalkMemory ram_;
+    uint64_t linear_;
+    bool user_;
+};
+
 bool canonical(uint64_t linear) {
     return static_cast<uint64_t>(static_cast<int64_t>(linear << 16) >> 16) == linear;
 }
@@ -96,9 +125,16 @@ bool Core::translate(uint64_t linear, AccessKind kind, bool user, uint64_t& phys
         // The PDPTE registers MOV to CR3/CR0/CR4 loaded (cpu/isa/control_regs.cpp), while CR3
         // is the value they came from.
         if (rq.mode == mmu::PagingMode::pae && s_.pdpte_cr3 == s_.cr3) rq.pae_pdptes = s_.pdpte;
-        BusWalkMemory memory(bus_);
         ++page_walks_;
-        const mmu::WalkResult r = mmu::walk(rq, memory);
+        mmu::WalkResult r;
+        if (guest_ && virt_->nested_paging()) {
+            NestedWalkMemory memory(*this, *virt_, bus_, linear, user);
+            r = mmu::walk(rq, memory);
+            if (memory.exited) return false;  // a VM exit (EPT violation, #NPF) happened
+        } else {
+            BusWalkMemory memory(bus_);
+            r = mmu::walk(rq, memory);
+        }
         if (events_.wants(sim::EventKind::page_walk)) emit(sim::EventKind::page_walk, linear, r.references, r.ok);
         if (!r.ok) {
             // A paging structure outside RAM reads as all ones on a PC: a reserved-bit fault.
@@ -112,6 +148,10 @@ bool Core::translate(uint64_t linear, AccessKind kind, bool user, uint64_t& phys
         if (kind == AccessKind::write && !r.dirty) cacheable = false;
     } else if (s_.mode != Mode::long64) {
         phys &= 0xffffffffull;
+    }
+    if (guest_ && virt_->nested_paging()) {  // the final guest-physical address
+        const GuestPhysicalAccess a{phys, kind, true, linear, false, user};
+        if (!virt_->translate(*this, a, phys)) return false;  // exited to the host
     }
     physical = phys;
     // The processor's own xAPIC page is decoded before the bus, even over RAM (SDM 11.4.1).

@@ -18,6 +18,8 @@ void report(Core& c, const Insn& i, uint64_t address) {
 Outcome invalidate_caches(Core& c, const Insn& i) {
     const State& s = c.state();
     if (s.mode != Mode::real && s.cpl != 0) return c.raise_gp(0);
+    InterceptInfo x{i.mnemonic == ZYDIS_MNEMONIC_WBINVD ? Intercept::wbinvd : Intercept::invd};
+    if (c.intercepted(i, x)) return Outcome::exit;
     report(c, i, 0);
     return Outcome::next;
 }
@@ -42,8 +44,11 @@ Outcome clflush(Core& c, const Insn& i) {
 Outcome invlpg(Core& c, const Insn& i) {
     const State& s = c.state();
     if (s.mode != Mode::real && s.cpl != 0) return c.raise_gp(0);
+    const uint64_t ea = c.effective_address(i);
+    InterceptInfo x{Intercept::invlpg, 0, 0, (c.long64() && i.seg < fs) ? ea : s.seg[i.seg].base + ea};
+    if (c.intercepted(i, x)) return Outcome::exit;
     c.flush_tlb();
-    report(c, i, c.effective_address(i));
+    report(c, i, ea);
     return Outcome::end_block;  // the block's later instructions may sit on the flushed page
 }
 
@@ -56,6 +61,8 @@ Outcome invpcid(Core& c, const Insn& i) {
     const State& s = c.state();
     if (!features(c.vendor()).invpcid || s.mode == Mode::v8086) return c.raise_ud();
     if (s.mode != Mode::real && s.cpl != 0) return c.raise_gp(0);
+    InterceptInfo x{Intercept::invpcid, 0, 0, 0, 0, intercept_flag::memory_operand};
+    if (c.intercepted(i, x)) return Outcome::exit;
     uint64_t desc[2];
     if (!c.read_bytes(i.seg, c.effective_address(i), desc, 16)) return Outcome::fault;
     const uint64_t type = c.reg<N>(i.reg);
@@ -84,10 +91,12 @@ Outcome xgetbv(Core& c, const Insn&) {
 
 // XSETBV: #UD without CR4.OSXSAVE; #GP(0) at CPL > 0 (and in virtual-8086 mode), for ECX != 0
 // and for an invalid XCR0 value (SDM Vol. 2 "XSETBV").
-Outcome xsetbv(Core& c, const Insn&) {
+Outcome xsetbv(Core& c, const Insn& i) {
     State& s = c.state();
     if (!(s.cr4 & cr4::osxsave)) return c.raise_ud();
     if (s.mode != Mode::real && s.cpl != 0) return c.raise_gp(0);
+    InterceptInfo x{Intercept::xsetbv, static_cast<uint32_t>(s.regs[rcx])};
+    if (c.intercepted(i, x)) return Outcome::exit;
     if ((s.regs[rcx] & 0xffffffff) != 0) return c.raise_gp(0);
     const uint64_t v = (s.regs[rdx] << 32) | (s.regs[rax] & 0xffffffff);
     if (!(v & 1) || (v & ~kXcr0Supported)) return c.raise_gp(0);

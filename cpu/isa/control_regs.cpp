@@ -46,11 +46,17 @@ bool load_pdptes(Core& c, uint64_t cr3v) {
     return true;
 }
 
+// In VMX operation CR0 and CR4 keep the bits IA32_VMX_CR0/CR4_FIXED0/1 fix (SDM Vol. 3C 24.8).
+bool virtualization_allows(const Core& c, unsigned cr, uint64_t v) {
+    return !c.virtualization() || c.virtualization()->cr_write_allowed(c, cr, v);
+}
+
 Outcome write_cr0(Core& c, uint64_t v) {
     State& s = c.state();
     const uint64_t old = s.cr0;
     if (v >> 32) return c.raise_gp(0);  // bits 63:32 are reserved (SDM Vol. 3A 2.5)
     v = (v & kCr0Defined) | cr0::et;
+    if (!virtualization_allows(c, 0, v)) return c.raise_gp(0);
     // Invalid combinations (SDM Vol. 2 "MOV CR" exceptions): PG without PE, NW without CD.
     if ((v & cr0::pg) && !(v & cr0::pe)) return c.raise_gp(0);
     if ((v & cr0::nw) && !(v & cr0::cd)) return c.raise_gp(0);
@@ -98,7 +104,8 @@ Outcome write_cr4(Core& c, uint64_t v) {
     const uint64_t old = s.cr4;
     const bool ia32e = s.efer & efer::lma;
     // Reserved bits, including every bit of a feature CPUID does not report (SDM Vol. 3A 2.5).
-    if (v & ~features(c.vendor()).cr4_allowed) return c.raise_gp(0);
+    if (v & ~c.cr4_allowed()) return c.raise_gp(0);
+    if (!virtualization_allows(c, 4, v)) return c.raise_gp(0);
     if (ia32e && !(v & cr4::pae)) return c.raise_gp(0);  // "leave IA-32e mode by clearing CR4.PAE"
     if (ia32e && ((old ^ v) & cr4::la57)) return c.raise_gp(0);  // LA57 is fixed in IA-32e mode (2.5)
     if (!(old & cr4::pcide) && (v & cr4::pcide)) {
@@ -128,7 +135,11 @@ Outcome write_cr8(Core& c, uint64_t v) {
 template <unsigned N>
 Outcome mov_to_cr(Core& c, const Insn& i) {
     if (!privileged(c.state())) return c.raise_gp(0);
-    const uint64_t v = c.reg<N>(i.rm);
+    // The VM exit comes after the privilege check (SDM Vol. 3C 26.1.1); a guest-mode write may
+    // be changed by the extension (bits the host owns keep their value, SDM 26.3).
+    InterceptInfo x{Intercept::cr_write, i.aux, c.reg<N>(i.rm)};
+    if (c.intercepted(i, x)) return Outcome::exit;
+    const uint64_t v = x.value;
     switch (i.aux) {
         case 0: return write_cr0(c, v);
         case 2: c.state().cr2 = v; return Outcome::next;
@@ -152,7 +163,9 @@ Outcome mov_from_cr(Core& c, const Insn& i) {
         case 8: v = c.read_cr8(); break;
         default: return c.raise_ud();
     }
-    c.set_reg<N>(i.reg, v);
+    InterceptInfo x{Intercept::cr_read, i.aux, v};  // read shadows may replace the value
+    if (c.intercepted(i, x)) return Outcome::exit;
+    c.set_reg<N>(i.reg, x.value);
     return Outcome::next;
 }
 
@@ -172,12 +185,15 @@ int debug_register(const State& s, unsigned n) {
 // to/from Debug Registers": #GP(0) for CPL > 0, #UD for DR4/DR5 with CR4.DE, then #DB when
 // DR7.GD = 1 (general detect, 17.2.4: a fault, with DR6.BD set and DR7.GD cleared so the
 // handler may use the debug registers). Breakpoint matching itself is not modelled: the
-// values are stored and read back.
-Outcome debug_access(Core& c, const Insn& i, int& n) {
+// values are stored and read back. A VM exit comes after #GP and #UD, before the #DB (SDM Vol.
+// 3C 26.1.1 "Relative Priority of Faults and VM Exits").
+Outcome debug_access(Core& c, const Insn& i, Intercept kind, int& n) {
     State& s = c.state();
     if (!privileged(s)) return c.raise_gp(0);
     n = debug_register(s, i.aux);
     if (n < 0) return c.raise_ud();
+    InterceptInfo x{kind, i.aux};
+    if (c.intercepted(i, x)) return Outcome::exit;
     if (s.dr[7] & kDr7Gd) {
         s.dr[6] |= kDr6Bd;
         s.dr[7] &= ~kDr7Gd;
@@ -189,7 +205,7 @@ Outcome debug_access(Core& c, const Insn& i, int& n) {
 template <unsigned N>
 Outcome mov_from_dr(Core& c, const Insn& i) {
     int n = 0;
-    if (Outcome o = debug_access(c, i, n); o != Outcome::next) return o;
+    if (Outcome o = debug_access(c, i, Intercept::dr_read, n); o != Outcome::next) return o;
     c.set_reg<N>(i.reg, c.state().dr[n]);
     return Outcome::next;
 }
@@ -197,7 +213,7 @@ Outcome mov_from_dr(Core& c, const Insn& i) {
 template <unsigned N>
 Outcome mov_to_dr(Core& c, const Insn& i) {
     int n = 0;
-    if (Outcome o = debug_access(c, i, n); o != Outcome::next) return o;
+    if (Outcome o = debug_access(c, i, Intercept::dr_write, n); o != Outcome::next) return o;
     uint64_t v = c.reg<N>(i.rm);
     State& s = c.state();
     if (n >= 6 && (v >> 32)) return c.raise_gp(0);  // DR6/DR7 bits 63:32 are reserved (64-bit mode)
@@ -209,8 +225,10 @@ Outcome mov_to_dr(Core& c, const Insn& i) {
 
 // ---- CLTS, LMSW, SMSW, STAC, CLAC ----
 
-Outcome clts(Core& c, const Insn&) {
+Outcome clts(Core& c, const Insn& i) {
     if (!privileged(c.state())) return c.raise_gp(0);
+    InterceptInfo x{Intercept::clts, 0, c.state().cr0 & ~cr0::ts};
+    if (c.intercepted(i, x)) return Outcome::exit;
     c.state().cr0 &= ~cr0::ts;
     return Outcome::next;
 }
@@ -222,7 +240,10 @@ Outcome lmsw(Core& c, const Insn& i) {
     if (!privileged(s)) return c.raise_gp(0);
     uint64_t v;
     if (!load<S, 2>(c, i, ea_if_memory<S, S>(c, i), v)) return Outcome::fault;
-    s.cr0 = (s.cr0 & ~uint64_t{0xe}) | (v & 0xf) | (s.cr0 & cr0::pe);
+    InterceptInfo x{Intercept::lmsw, 0, v & 0xffff};
+    if (S == Loc::mem) x.flags = intercept_flag::memory_operand;
+    if (c.intercepted(i, x)) return Outcome::exit;
+    s.cr0 = (s.cr0 & ~uint64_t{0xe}) | (x.value & 0xf) | (s.cr0 & cr0::pe);
     c.refresh_mode();
     return Outcome::end_block;
 }
@@ -235,13 +256,17 @@ bool umip_refuses(const State& s) { return (s.cr4 & cr4::umip) && s.mode != Mode
 template <unsigned N>
 Outcome smsw_reg(Core& c, const Insn& i) {
     if (umip_refuses(c.state())) return c.raise_gp(0);
-    c.set_reg<N>(i.reg, c.state().cr0);
+    InterceptInfo x{Intercept::smsw, 0, c.state().cr0};
+    if (c.intercepted(i, x)) return Outcome::exit;
+    c.set_reg<N>(i.reg, x.value);
     return Outcome::next;
 }
 
 Outcome smsw_mem(Core& c, const Insn& i) {
     if (umip_refuses(c.state())) return c.raise_gp(0);
-    return c.write<2>(i.seg, c.effective_address(i), c.state().cr0 & 0xffff) ? Outcome::next : Outcome::fault;
+    InterceptInfo x{Intercept::smsw, 0, c.state().cr0, 0, 0, intercept_flag::memory_operand};
+    if (c.intercepted(i, x)) return Outcome::exit;
+    return c.write<2>(i.seg, c.effective_address(i), x.value & 0xffff) ? Outcome::next : Outcome::fault;
 }
 
 // STAC/CLAC set and clear RFLAGS.AC for SMAP: #UD without SMAP, in virtual-8086 mode and at

@@ -67,11 +67,18 @@ void apply_machine(const Core& c, uint32_t leaf, uint32_t subleaf, Leaf& r) {
     }
 }
 
-Outcome cpuid(Core& c, const Insn&) {
+Outcome cpuid(Core& c, const Insn& i) {
     const uint32_t leaf = static_cast<uint32_t>(c.reg<4>(rax));
     const uint32_t subleaf = static_cast<uint32_t>(c.reg<4>(rcx));
+    InterceptInfo x{Intercept::cpuid, leaf};
+    if (c.intercepted(i, x)) return Outcome::exit;
     Leaf r = lookup(c.vendor(), c.config().id, leaf, subleaf);
     if (leaf == 1 || leaf == 0xb) apply_machine(c, leaf, subleaf, r);
+    if (const Virtualization* v = c.virtualization()) {  // VMX / SVM feature leaves
+        uint32_t regs[4] = {r.eax, r.ebx, r.ecx, r.edx};
+        v->adjust_cpuid(leaf, subleaf, regs);
+        r = Leaf{regs[0], regs[1], regs[2], regs[3]};
+    }
     c.set_reg<4>(rax, r.eax);
     c.set_reg<4>(rbx, r.ebx);
     c.set_reg<4>(rcx, r.ecx);

@@ -33,6 +33,7 @@ void register_msr(Registry&);
 void register_far(Registry&);
 void register_syscall(Registry&);
 void register_cache_tlb(Registry&);
+void register_virtualization(Registry&);
 
 void register_all(Registry& r) {
     register_alu(r);
@@ -64,6 +65,7 @@ void register_all(Registry& r) {
     register_far(r);
     register_syscall(r);
     register_cache_tlb(r);
+    register_virtualization(r);
 }
 
 }  // namespace cpu

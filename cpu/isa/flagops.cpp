@@ -40,8 +40,10 @@ Outcome sti(Core& c, const Insn& i) {
 }
 
 // HLT is privileged (CPL 0) outside real mode (SDM Vol. 2 "HLT").
-Outcome hlt(Core& c, const Insn&) {
+Outcome hlt(Core& c, const Insn& i) {
     if (c.state().mode != Mode::real && c.state().cpl != 0) return c.raise_gp(0);
+    InterceptInfo x{Intercept::hlt};
+    if (c.intercepted(i, x)) return Outcome::exit;
     return c.halt();
 }
 

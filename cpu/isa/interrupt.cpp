@@ -14,21 +14,29 @@ inline uint64_t next_rip(const Core& c, const Insn& i) { return c.rip() + i.leng
 
 // INT n and INT3 check the gate's DPL against CPL (software = true); virtual-8086 mode is
 // refused by the delivery itself (not modelled).
+// In guest mode, SVM's INTn intercept comes first; #BP, #OF and #DB from these instructions go
+// through the exception bitmap / exception intercepts (Core::software_interrupt).
 Outcome int_n(Core& c, const Insn& i) {
-    return c.software_interrupt(static_cast<uint8_t>(i.imm), true, next_rip(c, i));
+    InterceptInfo x{Intercept::intn, static_cast<uint32_t>(i.imm & 0xff)};
+    if (c.intercepted(i, x)) return Outcome::exit;
+    return c.software_interrupt(static_cast<uint8_t>(i.imm), EventType::software_interrupt, next_rip(c, i));
 }
 
-Outcome int3(Core& c, const Insn& i) { return c.software_interrupt(3, true, next_rip(c, i)); }
+Outcome int3(Core& c, const Insn& i) { return c.software_interrupt(3, EventType::software_exception, next_rip(c, i)); }
 
 // INTO: #OF (vector 4) as a trap when OF = 1; #UD in 64-bit mode.
 Outcome into(Core& c, const Insn& i) {
     if (c.long64()) return c.raise_ud();
     if (!c.state().flags.of()) return Outcome::next;
-    return c.software_interrupt(4, true, next_rip(c, i));
+    return c.software_interrupt(4, EventType::software_exception, next_rip(c, i));
 }
 
 // INT1 (F1) raises #DB like a hardware debug trap: no gate DPL check.
-Outcome int1(Core& c, const Insn& i) { return c.software_interrupt(1, false, next_rip(c, i)); }
+Outcome int1(Core& c, const Insn& i) {
+    InterceptInfo x{Intercept::int1};  // SVM's ICEBP intercept
+    if (c.intercepted(i, x)) return Outcome::exit;
+    return c.software_interrupt(1, EventType::privileged_software_exception, next_rip(c, i));
+}
 
 // ---- IRET ----
 
@@ -202,6 +210,8 @@ Outcome iret_protected(Core& c, const Insn& i) {
 
 template <unsigned N>
 Outcome iret(Core& c, const Insn& i) {
+    InterceptInfo x{Intercept::iret};
+    if (c.intercepted(i, x)) return Outcome::exit;
     c.iret_unblocks_nmi();
     if (c.state().mode == Mode::real) return iret_real<N>(c);
     return iret_protected<N>(c, i);

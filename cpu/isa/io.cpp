@@ -43,6 +43,8 @@ template <PortFrom P, unsigned N>
 Outcome in(Core& c, const Insn& i) {
     const uint16_t port = port_of<P>(c, i);
     if (!io_allowed(c, port, N)) return Outcome::fault;
+    InterceptInfo x{Intercept::io, port, 0, 0, N, intercept_flag::io_in};
+    if (c.intercepted(i, x)) return Outcome::exit;
     c.set_reg<N>(rax, c.port_in(port, N));
     return Outcome::next;
 }
@@ -51,6 +53,8 @@ template <PortFrom P, unsigned N>
 Outcome out(Core& c, const Insn& i) {
     const uint16_t port = port_of<P>(c, i);
     if (!io_allowed(c, port, N)) return Outcome::fault;
+    InterceptInfo x{Intercept::io, port, c.reg<N>(rax), 0, N};
+    if (c.intercepted(i, x)) return Outcome::exit;
     c.port_out(port, N, c.reg<N>(rax));
     return Outcome::next;
 }

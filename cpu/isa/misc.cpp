@@ -11,26 +11,36 @@ bool tsc_allowed(const Core& c) {
     return !(s.cr4 & cr4::tsd) || s.mode == Mode::real || s.cpl == 0;
 }
 
-Outcome rdtsc(Core& c, const Insn&) {
+// A VM exit comes after the CR4.TSD check (SDM Vol. 3C 26.1.1); without one the guest reads
+// the TSC with the extension's offset (and scaling) applied.
+Outcome rdtsc(Core& c, const Insn& i) {
     if (!tsc_allowed(c)) return c.raise_gp(0);
-    const uint64_t t = c.tsc();
+    InterceptInfo x{Intercept::rdtsc, 0, c.tsc()};
+    if (c.intercepted(i, x)) return Outcome::exit;
+    const uint64_t t = x.value;
     c.set_reg<4>(rax, t);
     c.set_reg<4>(rdx, t >> 32);
     return Outcome::next;
 }
 
 // RDTSCP also loads ECX with IA32_TSC_AUX[31:0].
-Outcome rdtscp(Core& c, const Insn&) {
+Outcome rdtscp(Core& c, const Insn& i) {
     if (!tsc_allowed(c)) return c.raise_gp(0);
-    const uint64_t t = c.tsc();
+    InterceptInfo x{Intercept::rdtscp, 0, c.tsc()};
+    if (c.intercepted(i, x)) return Outcome::exit;
+    const uint64_t t = x.value;
     c.set_reg<4>(rax, t);
     c.set_reg<4>(rdx, t >> 32);
     c.set_reg<4>(rcx, c.state().tsc_aux);
     return Outcome::next;
 }
 
-// PAUSE is a hint (SDM Vol. 2 "PAUSE"); with no spin-wait model it retires as a NOP.
-Outcome pause(Core&, const Insn&) { return Outcome::next; }
+// PAUSE is a hint (SDM Vol. 2 "PAUSE"); with no spin-wait model it retires as a NOP, unless
+// the extension intercepts it (PAUSE exiting, PAUSE-loop exiting, SVM's pause filter).
+Outcome pause(Core& c, const Insn& i) {
+    InterceptInfo x{Intercept::pause};
+    return c.intercepted(i, x) ? Outcome::exit : Outcome::next;
+}
 
 // UD0/UD1/UD2 are defined opcodes whose whole purpose is #UD: a plain #UD, not "unimplemented".
 Outcome ud(Core& c, const Insn&) { return c.raise_ud(); }

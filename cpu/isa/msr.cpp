@@ -85,7 +85,7 @@ bool value_allowed(const State& s, uint32_t index, uint64_t v) {
 bool write_efer(Core& c, uint64_t v) {
     State& s = c.state();
     const MsrInfo* row = find(c.vendor(), id(Msr::efer));
-    const uint64_t allowed = features(c.vendor()).efer_allowed & row->writable;
+    const uint64_t allowed = c.efer_allowed() & row->writable;
     v &= ~efer::lma;
     if (v & ~allowed) return false;
     if ((s.cr0 & cr0::pg) && ((v ^ s.efer) & efer::lme)) return false;
@@ -108,7 +108,10 @@ void reset_msrs(State& s, Vendor vendor, unsigned processor) {
 }
 
 bool msr_read(Core& c, uint32_t index, uint64_t& value) {
-    switch (c.apic_read_msr(index, value)) {  // the local APIC's MSRs first
+    // The virtualization extension's MSRs (capabilities, VM_CR ...), then the local APIC's.
+    const MsrResult own = c.virtualization() ? c.virtualization()->read_msr(c, index, value) : MsrResult::not_mine;
+    if (own != MsrResult::not_mine) return own == MsrResult::ok;
+    switch (c.apic_read_msr(index, value)) {
         case MsrResult::ok: return true;
         case MsrResult::gp: return false;
         case MsrResult::not_mine: break;
@@ -129,6 +132,8 @@ bool msr_read(Core& c, uint32_t index, uint64_t& value) {
 }
 
 bool msr_write(Core& c, uint32_t index, uint64_t value) {
+    const MsrResult own = c.virtualization() ? c.virtualization()->write_msr(c, index, value) : MsrResult::not_mine;
+    if (own != MsrResult::not_mine) return own == MsrResult::ok;
     switch (c.apic_write_msr(index, value)) {
         case MsrResult::ok: return true;
         case MsrResult::gp: return false;
@@ -165,10 +170,12 @@ namespace {
 
 // RDMSR/WRMSR: #GP(0) at CPL > 0 (and in virtual-8086 mode), then #GP(0) for an MSR the
 // processor does not have or a value it refuses. ECX selects the MSR; EDX:EAX holds the value.
-Outcome rdmsr(Core& c, const Insn&) {
+Outcome rdmsr(Core& c, const Insn& i) {
     const State& s = c.state();
     if (s.mode != Mode::real && s.cpl != 0) return c.raise_gp(0);
     const auto index = static_cast<uint32_t>(s.regs[rcx]);
+    InterceptInfo intercept{Intercept::rdmsr, index};
+    if (c.intercepted(i, intercept)) return Outcome::exit;
     uint64_t v = 0;
     const bool ok = msr_read(c, index, v);
     c.emit(sim::EventKind::msr_read, index, v, ok ? 0 : 1);
@@ -178,11 +185,13 @@ Outcome rdmsr(Core& c, const Insn&) {
     return Outcome::next;
 }
 
-Outcome wrmsr(Core& c, const Insn&) {
+Outcome wrmsr(Core& c, const Insn& i) {
     const State& s = c.state();
     if (s.mode != Mode::real && s.cpl != 0) return c.raise_gp(0);
     const auto index = static_cast<uint32_t>(s.regs[rcx]);
     const uint64_t v = (s.regs[rdx] << 32) | (s.regs[rax] & 0xffffffff);
+    InterceptInfo intercept{Intercept::wrmsr, index, v};
+    if (c.intercepted(i, intercept)) return Outcome::exit;
     const bool ok = msr_write(c, index, v);
     c.emit(sim::EventKind::msr_write, index, v, ok ? 0 : 1);
     if (!ok) return c.raise_gp(0);

@@ -80,6 +80,8 @@ Outcome pushf(Core& c, const Insn& i) {
         if (s.cr4 & cr4::vme) return c.unimplemented(i);
         return c.raise_gp(0);
     }
+    InterceptInfo x{Intercept::pushf};
+    if (c.intercepted(i, x)) return Outcome::exit;
     return c.push<N>(s.rflags() & ~(rf::vm | rf::rf)) ? Outcome::next : Outcome::fault;
 }
 
@@ -104,6 +106,8 @@ Outcome popf(Core& c, const Insn& i) {
         if (s.cr4 & cr4::vme) return c.unimplemented(i);
         return c.raise_gp(0);
     }
+    InterceptInfo x{Intercept::popf};
+    if (c.intercepted(i, x)) return Outcome::exit;
     uint64_t v;
     if (!c.pop<N>(v)) return Outcome::fault;
     const uint64_t m = popf_mask<N>(s);

@@ -55,7 +55,19 @@ inline bool element(Core& c, const Insn& i, uint64_t delta) {
 template <Str S, unsigned N, unsigned A>
 Outcome string_op(Core& c, const Insn& i) {
     if constexpr (port_io(S)) {
-        if (!io_allowed(c, static_cast<uint16_t>(c.reg<2>(rdx)), N)) return Outcome::fault;
+        const auto port = static_cast<uint16_t>(c.reg<2>(rdx));
+        if (!io_allowed(c, port, N)) return Outcome::fault;
+        // The VM exit comes after the I/O permission check, before any element (SDM Vol. 3C
+        // 26.1.1); the linear address is that of the first element (28.2.2).
+        if (c.guest_mode()) {
+            const bool in = S == Str::ins;
+            const unsigned seg = in ? static_cast<unsigned>(es) : i.seg;
+            const uint64_t offset = c.reg<A>(in ? rdi : rsi);
+            InterceptInfo x{Intercept::io, port, 0, (c.long64() && seg < fs ? 0 : c.state().seg[seg].base) + offset, N,
+                            static_cast<uint8_t>(intercept_flag::io_string | (in ? intercept_flag::io_in : 0) |
+                                                 ((i.prefixes & (pfx::rep | pfx::repne)) ? intercept_flag::io_rep : 0))};
+            if (c.intercepted(i, x)) return Outcome::exit;
+        }
     }
     const uint64_t delta = c.state().df() ? 0 - static_cast<uint64_t>(N) : N;
     if (!(i.prefixes & (pfx::rep | pfx::repne)))
