@@ -48,6 +48,7 @@ const Option kOptions[] = {
          c.serial = s;
      }},
     {"quantum", [](sim::MachineConfig& c, const py::handle& v) { c.quantum = to_u64(v, "quantum"); }},
+    {"virtualization", [](sim::MachineConfig& c, const py::handle& v) { c.virtualization = to_str(v, "virtualization"); }},
     {"count_mnemonics", [](sim::MachineConfig& c, const py::handle& v) {
          if (!py::isinstance<py::bool_>(v)) throw py::type_error("count_mnemonics must be a bool");
          c.count_mnemonics = v.cast<bool>();
@@ -117,6 +118,8 @@ void init_config(py::module_& m) {
              "COM1 output: 'none', 'capture' (Machine.serial_output), 'stdio' or a file path");
     property(cls, "quantum", [](const sim::MachineConfig& c) { return c.quantum; },
              "instructions a processor runs before devices catch up");
+    property(cls, "virtualization", [](const sim::MachineConfig& c) { return c.virtualization; },
+             "hardware virtualization preset (VMX on intel, SVM on amd), or 'none'");
     property(cls, "count_mnemonics", [](const sim::MachineConfig& c) { return c.count_mnemonics; },
              "count retired instructions per mnemonic (every counter on)");
     property(cls, "cycle_period_ps", [](const sim::MachineConfig& c) { return c.cycle_period_ps; },

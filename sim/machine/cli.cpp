@@ -29,6 +29,7 @@ po::options_description machine_options() {
         ("vendor", po::value<std::string>()->default_value("intel"), "processor vendor: intel or amd")
         ("mem", po::value<std::string>()->default_value("64M"), "guest RAM size (e.g. 64M, 1G)")
         ("cpus", po::value<unsigned>()->default_value(1), "logical processors")
+        ("virt", po::value<std::string>()->default_value("none"), "hardware virtualization preset (VMX on intel, SVM on amd), or none")
         ("max-insns", po::value<uint64_t>()->default_value(0), "stop after N instructions (0: no limit)")
         ("serial", po::value<std::string>()->default_value("stdio"), "COM1 output: stdio, none or a file")
         ("stats", po::value<std::string>(), "write the statistics JSON object to FILE (- for stdout)")
@@ -47,6 +48,7 @@ MachineConfig config_from(const po::variables_map& vm) {
     c.vendor = parse_vendor(vm["vendor"].as<std::string>());
     c.memory_bytes = parse_size(vm["mem"].as<std::string>());
     c.cpus = vm["cpus"].as<unsigned>();
+    c.virtualization = vm["virt"].as<std::string>();
     c.serial = vm["serial"].as<std::string>();
     c.quantum = vm["quantum"].as<uint64_t>();
     const std::string counters = vm["counters"].as<std::string>();

@@ -2,6 +2,7 @@
 // Python module so both expose the same knobs. Context: API edge.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -25,10 +26,17 @@ struct MachineConfig {
     uint32_t apic_bus_divisor = 1;     // core cycles per local APIC timer (bus clock) tick
     bool count_mnemonics = false;      // per-mnemonic retired counts ("every counter on")
     uint64_t cycle_period_ps = 1000;   // 1 GHz
+    // Hardware virtualization: a feature preset of the vendor's extension (Intel VMX, AMD SVM;
+    // sim/machine/virtualization.cpp lists them), or "none": CPUID reports neither.
+    std::string virtualization = "none";
 };
 
 // "64M", "1G", "4096", "512K" -> bytes; throws ConfigError.
 uint64_t parse_size(const std::string& text);
 cpu::Vendor parse_vendor(const std::string& text);
+
+// The extension processor `cpu` gets under config.virtualization (null for "none"); throws
+// ConfigError naming the presets for an unknown one.
+std::unique_ptr<cpu::Virtualization> make_virtualization(const MachineConfig& config, unsigned cpu);
 
 }  // namespace sim

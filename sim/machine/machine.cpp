@@ -48,6 +48,7 @@ Machine::Machine(const MachineConfig& config) : config_(config) {
         cc.apic_bus_divisor = config_.apic_bus_divisor;
         cc.is_bsp = id == 0;
         cores_.push_back(std::make_unique<cpu::Core>(cc, *bus_, events_, control_));
+        if (auto v = make_virtualization(config_, id)) cores_.back()->attach_virtualization(std::move(v));
     }
     for (auto& core : cores_) {
         std::vector<cpu::Core*> peers;
