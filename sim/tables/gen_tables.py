@@ -13,7 +13,9 @@ integer columns with negative values become int64_t.
 `--c OUT` writes a freestanding C header for guest code (tests/virt, hv/): an enum table with a
 `c_prefix` key (e.g. "VMCS_") becomes `#define <PREFIX><NAME> <value>` per row, integer columns
 listed in `c_columns` become `#define <PREFIX><NAME>_<COLUMN> <value>`, and a
-`<prefix>name(value)` function returns a row's name (the first row for a repeated value).
+`<prefix>name(value)` function returns a row's name (the first row for a repeated value). The
+constants carry no C suffix, so assembly (.S) can include the header too; the function is
+hidden from the assembler.
 """
 import argparse
 import pathlib
@@ -118,9 +120,8 @@ def emit_python(path, table, columns, rows):
 
 
 def c_literal(value):
-    if value < 0:
-        return f"(-{-value}ll)"
-    return f"0x{value:x}" + ("ull" if value > 0xffffffff else "u")
+    # No suffix: C gives a hex constant the first of int, unsigned, long ... that holds it.
+    return f"(-{-value})" if value < 0 else f"0x{value:x}"
 
 
 def emit_c(path, table, columns, rows):
@@ -138,7 +139,7 @@ def emit_c(path, table, columns, rows):
         out.append(f"#define {prefix}{r['name'].upper()} {c_literal(r['value'])}")
         for c in table.get("c_columns", []):
             out.append(f"#define {prefix}{r['name'].upper()}_{c.upper()} {c_literal(r[c])}")
-    out += ["", f"/* The name of a value (\"unknown\" for one the table does not name). */",
+    out += ["", "#ifndef __ASSEMBLER__", f"/* The name of a value (\"unknown\" for one the table does not name). */",
             f"static inline const char *{func}({arg} v) {{", "    switch (v) {"]
     seen = set()
     for r in rows:
@@ -146,7 +147,7 @@ def emit_c(path, table, columns, rows):
             continue
         seen.add(r["value"])
         out.append(f"    case {c_literal(r['value'])}: return \"{r['name']}\";")
-    out += ["    default: return \"unknown\";", "    }", "}", "", f"#endif /* {guard} */", ""]
+    out += ["    default: return \"unknown\";", "    }", "}", "#endif", "", f"#endif /* {guard} */", ""]
     return "\n".join(out)
 
 
