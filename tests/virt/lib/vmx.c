@@ -136,12 +136,21 @@ static void init_controls(void) {
                     vmx_controls_set(VMCS_PRIMARY_VM_EXIT_CONTROLS, EXIT_HOST_ADDRESS_SPACE_SIZE, 0) &&
                     vmx_controls_set(VMCS_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST, 0);
     if (!ok) virt_abort("VMX capability MSRs refuse a 64-bit host and guest");
+    /* Every control field the default setup relies on is written, not assumed 0: what a
+       VMCS holds after VMCLEAR is implementation-specific (SDM 25.11.3). */
     vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+    vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MASK, 0);
+    vmcs_write(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, 0);
+    vmcs_write(VMCS_TSC_OFFSET, 0);
+    vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);  /* the guest owns every CR0/CR4 bit */
+    vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
     vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
     vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
     vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
     vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-    vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFORMATION, 0);
+    vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFORMATION, 0);  /* nothing injected */
+    vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+    vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LENGTH, 0);
 }
 
 /* Host state (SDM 25.5, checked by 27.2.3): what this processor runs with now; selectors
