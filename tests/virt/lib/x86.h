@@ -1,0 +1,153 @@
+/* x86 helpers for the virt test library: CPUID, MSRs, control registers, descriptor tables.
+   Context: freestanding C, ring 0, 64-bit long mode, interrupts off. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "msrs.h"  /* generated from sim/tables/msrs.toml: MSR_EFER ... */
+
+/* MSRs of the virtualization extensions that hvsim's msrs.toml does not list yet (it names
+   only the MSRs the simulator implements; vmx/ and svm/ add theirs). Defined here only until
+   the table has them. SDM Vol. 4 Table 2-2; APM Vol. 2 Appendix A.7 "SVM MSRs". */
+#ifndef MSR_FEATURE_CONTROL
+#define MSR_FEATURE_CONTROL 0x3au
+#endif
+#ifndef MSR_VMX_BASIC
+#define MSR_VMX_BASIC 0x480u
+#define MSR_VMX_PINBASED_CTLS 0x481u
+#define MSR_VMX_PROCBASED_CTLS 0x482u
+#define MSR_VMX_EXIT_CTLS 0x483u
+#define MSR_VMX_ENTRY_CTLS 0x484u
+#define MSR_VMX_MISC 0x485u
+#define MSR_VMX_CR0_FIXED0 0x486u
+#define MSR_VMX_CR0_FIXED1 0x487u
+#define MSR_VMX_CR4_FIXED0 0x488u
+#define MSR_VMX_CR4_FIXED1 0x489u
+#define MSR_VMX_PROCBASED_CTLS2 0x48bu
+#define MSR_VMX_TRUE_PINBASED_CTLS 0x48du
+#define MSR_VMX_TRUE_PROCBASED_CTLS 0x48eu
+#define MSR_VMX_TRUE_EXIT_CTLS 0x48fu
+#define MSR_VMX_TRUE_ENTRY_CTLS 0x490u
+#endif
+#ifndef MSR_VM_CR
+#define MSR_VM_CR 0xc0010114u
+#endif
+#ifndef MSR_VM_HSAVE_PA
+#define MSR_VM_HSAVE_PA 0xc0010117u
+#endif
+
+/* Control-register and EFER bits (SDM Vol. 3A 2.5, APM Vol. 2 3.1.7). */
+#define CR0_PE (1ull << 0)
+#define CR0_NE (1ull << 5)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define CR4_VMXE (1ull << 13)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_SVME (1ull << 12)
+#define RFLAGS_FIXED (1ull << 1)  /* bit 1 reads as 1 */
+
+/* GDT selectors (desc.c): 64-bit code and data, 32-bit code for the entry, the TSS. */
+#define SEL_CODE64 0x08u
+#define SEL_DATA 0x10u
+#define SEL_CODE32 0x18u
+#define SEL_TSS 0x20u
+
+static inline void cpuid2(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+static inline uint64_t rdmsr(uint32_t msr) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v) {
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+#define DEFINE_CR(n)                                                                                    \
+    static inline uint64_t read_cr##n(void) {                                                       \
+        uint64_t v;                                                                                 \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                           \
+        return v;                                                                                   \
+    }                                                                                               \
+    static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); }
+DEFINE_CR(0)
+DEFINE_CR(3)
+DEFINE_CR(4)
+#undef DEFINE_CR
+static inline uint64_t read_dr7(void) {
+    uint64_t v;
+    __asm__ volatile("mov %%dr7, %0" : "=r"(v));
+    return v;
+}
+static inline uint64_t read_rflags(void) {
+    uint64_t v;
+    __asm__ volatile("pushfq; popq %0" : "=r"(v));
+    return v;
+}
+
+/* SGDT/SIDT operand (SDM Vol. 3A 2.4.1). */
+struct descriptor_pointer {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+static inline struct descriptor_pointer read_gdtr(void) {
+    struct descriptor_pointer p;
+    __asm__ volatile("sgdt %0" : "=m"(p));
+    return p;
+}
+static inline struct descriptor_pointer read_idtr(void) {
+    struct descriptor_pointer p;
+    __asm__ volatile("sidt %0" : "=m"(p));
+    return p;
+}
+#define DEFINE_SEG(reg)                                                                                 \
+    static inline uint16_t read_##reg(void) {                                                      \
+        uint16_t v;                                                                                 \
+        __asm__ volatile("mov %%" #reg ", %0" : "=r"(v));                                           \
+        return v;                                                                                   \
+    }
+DEFINE_SEG(cs)
+DEFINE_SEG(ss)
+DEFINE_SEG(ds)
+DEFINE_SEG(es)
+DEFINE_SEG(fs)
+DEFINE_SEG(gs)
+#undef DEFINE_SEG
+static inline uint16_t read_tr(void) {
+    uint16_t v;
+    __asm__ volatile("str %0" : "=r"(v));
+    return v;
+}
+static inline uint16_t read_ldtr(void) {
+    uint16_t v;
+    __asm__ volatile("sldt %0" : "=r"(v));
+    return v;
+}
+
+/* A segment as the processor holds it, read from the GDT entry of its selector (SDM Vol. 3A
+   3.4.5; system descriptors are 16 bytes in IA-32e mode, 7.2.3). `attributes` are descriptor
+   bits 55:40 shifted down (type, S, DPL, P in 7:0; AVL, L, D/B, G in 15:12): VMX access rights
+   use them as they are, the VMCB packs 15:12 into 11:8. */
+struct segment {
+    uint16_t selector;
+    uint16_t attributes;
+    uint32_t limit;
+    uint64_t base;
+};
+struct segment segment_from_gdt(uint16_t selector);
+
+/* The hypervisor we run under, from CPUID 40000000h (EBX, ECX, EDX: a 12-character vendor
+   signature) when CPUID.1:ECX[31] says there is one; "" on hardware or hvsim without one.
+   QEMU TCG answers "TCGTCGTCGTCG". Used only to name known emulator deviations. */
+static inline void hypervisor_signature(char out[13]) {
+    uint32_t r[4];
+    out[0] = '\0';
+    cpuid2(1, 0, r);
+    if (!(r[2] & (1u << 31))) return;
+    cpuid2(0x40000000, 0, r);
+    const uint32_t words[3] = {r[1], r[2], r[3]};
+    for (int i = 0; i < 12; ++i) out[i] = (char)(words[i / 4] >> (8 * (i % 4)));
+    out[12] = '\0';
+}
