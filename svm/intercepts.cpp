@@ -103,6 +103,19 @@ bool Svm::cr_exit(Core& c, const Insn& i, cpu::InterceptInfo& x) {
     return true;
 }
 
+// V_INTR_MASKING (15.21.1): guest CR8 reads return V_TPR and writes go to V_TPR, not to the
+// physical TPR (the core's write is made a no-op by writing back the current TPR[7:4]).
+void Svm::virtualize_cr8(Core& c, cpu::InterceptInfo& x) {
+    constexpr uint64_t kVIntrMasking = 1ull << 24;
+    if (!(vintr_ & kVIntrMasking)) return;
+    if (x.kind == cpu::Intercept::cr_read) {
+        x.value = vintr_ & 0xf;
+    } else if (!(x.value & ~uint64_t{0xf})) {  // reserved bits: the core's #GP(0) stands
+        vintr_ = (vintr_ & ~uint64_t{0xff}) | (x.value & 0xf);
+        x.value = c.read_cr8();
+    }
+}
+
 // PAUSE with the pause filter (15.14.4): the count, reloaded from the VMCB at VMRUN (and, with
 // the threshold, when more than `threshold` cycles passed since the previous PAUSE), drops by
 // one per PAUSE; the PAUSE that finds it at zero exits.
@@ -141,8 +154,11 @@ bool Svm::intercept(Core& c, const Insn& i, cpu::InterceptInfo& x) {
                 return true;
             x.value += tsc_offset_;  // 15.30.5 "TSC offset"
             return false;
-        case cpu::Intercept::cr_read: case cpu::Intercept::cr_write: case cpu::Intercept::clts:
-        case cpu::Intercept::lmsw: case cpu::Intercept::smsw:
+        case cpu::Intercept::cr_read: case cpu::Intercept::cr_write:
+            if (cr_exit(c, i, x)) return true;
+            if (x.index == 8) virtualize_cr8(c, x);
+            return false;
+        case cpu::Intercept::clts: case cpu::Intercept::lmsw: case cpu::Intercept::smsw:
             return cr_exit(c, i, x);
         case cpu::Intercept::dr_read: case cpu::Intercept::dr_write: {
             const bool read = x.kind == cpu::Intercept::dr_read;

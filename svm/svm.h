@@ -88,6 +88,10 @@ private:
     bool msr_exit(cpu::Core& c, const cpu::Insn& i, const cpu::InterceptInfo& x);
     bool cr_exit(cpu::Core& c, const cpu::Insn& i, cpu::InterceptInfo& x);
     bool pause_exit(cpu::Core& c);
+    // Decode assists (15.33.4): up to 15 bytes at the guest CS:RIP into the VMCB (#NPF, #PF).
+    void save_instruction_bytes(cpu::Core& c);
+    // CR8 with V_INTR_MASKING is V_TPR (15.21.1).
+    void virtualize_cr8(cpu::Core& c, cpu::InterceptInfo& x);
 
     // interrupts.cpp
     bool virtual_interrupt_ready(const cpu::Core& c) const;
@@ -111,6 +115,8 @@ private:
     // The event EVENTINJ is delivering: a #VMEXIT before it completes reports it in EXITINTINFO.
     uint64_t injecting_ = 0;
     bool injection_unchecked_ = false;  // the injected event itself is not intercepted (15.20)
+    bool fetching_bytes_ = false;  // save_instruction_bytes: a failed translation is no #NPF
+    uint64_t fetch_fault_linear_ = ~0ull;  // an #NPF on an instruction fetch: where it stopped
 
     std::map<int64_t, uint64_t> exits_;  // per EXITCODE
     uint64_t vmruns_ = 0, invalid_vmruns_ = 0, injected_ = 0, virtual_interrupts_ = 0, npfs_ = 0;

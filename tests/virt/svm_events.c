@@ -156,6 +156,25 @@ static enum virt_action vintr_intercept_check(struct vcpu *v) {
     return expect_seen(v, 0, 0, 0);
 }
 
+/* V_INTR_MASKING (15.21.1): the guest's CR8 is V_TPR; the host's TPR does not change. */
+static uint64_t cr8_seen;
+static void cr8_guest(void) {
+    __asm__ volatile("mov %1, %%cr8\n\tmov %%cr8, %0" : "=r"(cr8_seen) : "r"(5ull));
+}
+static enum virt_action cr8_init(struct vcpu *v) {
+    *vmcb_u64(v->vmcb, VMCB_VINTR) = V_INTR_MASKING;
+    return VIRT_RESUME;
+}
+static enum virt_action cr8_check(struct vcpu *v) {
+    uint64_t host;
+    __asm__ volatile("mov %%cr8, %0" : "=r"(host));
+    const uint64_t vintr = *vmcb_u64(v->vmcb, VMCB_VINTR);
+    VIRT_EXPECT(v, cr8_seen == 5, "the guest read CR8 = %lu after writing 5", cr8_seen);
+    VIRT_EXPECT(v, (vintr & 0xff) == 5, "V_TPR = %lu, expected 5", vintr & 0xff);
+    VIRT_EXPECT(v, host == 0, "the host's CR8 became %lu", host);
+    return VIRT_PASS;
+}
+
 /* ---- physical interrupts and GIF ---- */
 static enum virt_action gif_init(struct vcpu *v) {
     reset_seen();
@@ -195,6 +214,7 @@ static const struct virt_test tests[] = {
     {"vintr_masked_by_v_tpr", VIRT_SVM, vintr_tpr_init, guest_nothing, NULL, vintr_tpr_check},
     {"vintr_waits_for_sti", VIRT_SVM, vintr_sti_init, vintr_sti_guest, NULL, vintr_sti_check},
     {"vintr_intercept", VIRT_SVM, vintr_intercept_init, guest_nothing, vintr_intercept_handler, vintr_intercept_check},
+    {"cr8_is_v_tpr", VIRT_SVM, cr8_init, cr8_guest, NULL, cr8_check},
     {"gif_holds_interrupt_until_stgi", VIRT_SVM, gif_init, guest_nothing, NULL, NULL},
     {"intr_intercept", VIRT_SVM, intr_intercept_init, guest_nothing, intr_intercept_handler, never_finishes},
 };

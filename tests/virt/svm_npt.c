@@ -56,8 +56,22 @@ static enum virt_action npt_common_init(struct vcpu *v) {
     return VIRT_RESUME;
 }
 
+/* Decode assists (15.33.4): the bytes at the guest RIP the processor could fetch: all 15 for a
+   data access, none when the fetch itself (or the guest walk for it) is what faulted. */
+static unsigned expected_bytes;
+static enum virt_action check_instruction_bytes(struct vcpu *v, const struct virt_exit *e) {
+    if (!svm_has_feature(SVM_FEATURE_DECODE_ASSISTS)) return VIRT_RESUME;
+    const unsigned n = *vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES_FETCHED);
+    VIRT_EXPECT(v, n == expected_bytes, "%u instruction bytes fetched, expected %u", n, expected_bytes);
+    const uint8_t *bytes = vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES), *code = (const uint8_t *)e->guest_rip;
+    for (unsigned k = 0; k < n; ++k)
+        VIRT_EXPECT(v, bytes[k] == code[k], "instruction byte %u is %#x, the code has %#x", k, bytes[k], code[k]);
+    return VIRT_RESUME;
+}
+
 /* The expected #NPF; the handler then restores the PTE (TLB_CONTROL 1) and lets the guest go on. */
 static enum virt_action npf_handler(struct vcpu *v, const struct virt_exit *e) {
+    if (v->stage == 0 && check_instruction_bytes(v, e) != VIRT_RESUME) return VIRT_FAIL;
     const enum virt_action a = svm_expect_exit(v, e, &npf_expect);
     *test_pte = virt_pa(test_page) | NPT_ALL;
     *vmcb_u8(v->vmcb, VMCB_TLB_CONTROL) = 1;
@@ -75,6 +89,7 @@ static void npt_exec_guest(void) { ((void (*)(void))test_page)(); }
         test_page[0] = 0xc3; /* RET, for the execute case */                             \
         *test_pte = (PTE);                                                               \
         npf_expect = (struct svm_expect){~0u, SVM_EXIT_NPF, INFO1, virt_pa(test_page) + (OFFSET), 0, false}; \
+        expected_bytes = (INFO1) & PF_ID ? 0 : 15;                                       \
         v->data = &npf_expect;                                                           \
         return VIRT_RESUME;                                                              \
     }
@@ -101,6 +116,7 @@ static enum virt_action npf_guest_table_init(struct vcpu *v) {
     pml4_pte = npt_pte(pml4);
     *pml4_pte = pml4 | NPT_P | NPT_US;
     npf_expect = (struct svm_expect){~0u, SVM_EXIT_NPF, NPF_GUEST_TABLE | PF_U | PF_W | PF_P, EXPECT_ANY, 0, false};
+    expected_bytes = 0;  /* the walk that faulted was the one for the instruction fetch */
     v->data = &npf_expect;
     return VIRT_RESUME;
 }
@@ -108,6 +124,7 @@ static enum virt_action npf_guest_table_handler(struct vcpu *v, const struct vir
     const uint64_t pml4 = read_cr3() & 0x000ffffffffff000ull;
     VIRT_EXPECT(v, v->stage > 0 || (e->info2 & ~0xfffull) == pml4, "EXITINFO2 %#lx is not in the guest PML4 page %#lx",
                 e->info2, pml4);
+    if (v->stage == 0 && check_instruction_bytes(v, e) != VIRT_RESUME) return VIRT_FAIL;
     const enum virt_action a = svm_expect_exit(v, e, &npf_expect);
     *pml4_pte = pml4 | NPT_ALL;
     *vmcb_u8(v->vmcb, VMCB_TLB_CONTROL) = 1;
