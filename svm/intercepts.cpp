@@ -116,21 +116,19 @@ void Svm::virtualize_cr8(Core& c, cpu::InterceptInfo& x) {
     }
 }
 
-// PAUSE with the pause filter (15.14.4): the count, reloaded from the VMCB at VMRUN (and, with
-// the threshold, when more than `threshold` cycles passed since the previous PAUSE), drops by
-// one per PAUSE; the PAUSE that finds it at zero exits.
+// PAUSE with the pause filter (15.14.4): with a nonzero PAUSE_FILTER_COUNT in the VMCB, each
+// PAUSE counts down an internal copy and the PAUSE that brings it to zero exits (the count then
+// starts again). With the threshold (nonzero), a PAUSE more than `threshold` cycles after the
+// previous one reloads the count first: only tight spin loops reach zero.
 bool Svm::pause_exit(Core& c) {
     if (!intercepted(svm::Intercept::pause)) return false;
     if (pause_count_reload_ == 0) return true;
     const uint64_t now = c.now();
     if (pause_threshold_ && now - last_pause_ > pause_threshold_) pause_count_ = pause_count_reload_;
     last_pause_ = now;
-    if (pause_count_ == 0) {
-        pause_count_ = pause_count_reload_;
-        return true;
-    }
-    --pause_count_;
-    return false;
+    if (--pause_count_ != 0) return false;
+    pause_count_ = pause_count_reload_;
+    return true;
 }
 
 bool Svm::intercept(Core& c, const Insn& i, cpu::InterceptInfo& x) {

@@ -206,6 +206,23 @@ static enum virt_action intr_intercept_handler(struct vcpu *v, const struct virt
     return expect_seen(v, 1, INTR_VECTOR, 0);
 }
 
+/* The NMI intercept (15.13.2): an NMI sent to ourselves before VMRUN exits at once; the host
+   takes it after STGI. */
+#define X2APIC_ID 0x802u
+#define X2APIC_ICR 0x830u
+static enum virt_action nmi_intercept_init(struct vcpu *v) {
+    reset_seen();
+    if (!x2apic_on()) return svm_not_applicable(v, "no x2APIC for a self-NMI");
+    __asm__ volatile("clgi" ::: "memory");  /* held pending until the guest runs */
+    wrmsr(X2APIC_ICR, (rdmsr(X2APIC_ID) << 32) | (4u << 8));  /* delivery mode NMI, physical destination */
+    svm_intercept_set(v->vmcb, SVM_INTERCEPT_NMI);
+    return VIRT_RESUME;
+}
+static enum virt_action nmi_intercept_handler(struct vcpu *v, const struct virt_exit *e) {
+    VIRT_EXPECT(v, e->reason == SVM_EXIT_NMI, "EXITCODE %#lx (%s), expected NMI", e->reason, svm_exit_name((long long)e->reason));
+    return expect_seen(v, 1, 2, 0);  /* the host's STGI (in svm_enter) delivered it */
+}
+
 static const struct virt_test tests[] = {
     INJECT(inject_intr), INJECT(inject_nmi), INJECT(inject_exception_with_error_code), INJECT(inject_software_interrupt),
     INJECT(injected_exception_not_intercepted),
@@ -216,6 +233,7 @@ static const struct virt_test tests[] = {
     {"vintr_intercept", VIRT_SVM, vintr_intercept_init, guest_nothing, vintr_intercept_handler, vintr_intercept_check},
     {"cr8_is_v_tpr", VIRT_SVM, cr8_init, cr8_guest, NULL, cr8_check},
     {"gif_holds_interrupt_until_stgi", VIRT_SVM, gif_init, guest_nothing, NULL, NULL},
+    {"nmi_intercept", VIRT_SVM, nmi_intercept_init, guest_nothing, nmi_intercept_handler, never_finishes},
     {"intr_intercept", VIRT_SVM, intr_intercept_init, guest_nothing, intr_intercept_handler, never_finishes},
 };
 

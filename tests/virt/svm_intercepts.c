@@ -112,6 +112,23 @@ static enum virt_action tsc_offset_check(struct vcpu *v) {
     return VIRT_PASS;
 }
 
+/* Pause filter (15.14.4): with PAUSE_FILTER_COUNT 3 the third of three back-to-back PAUSEs
+   exits (threshold 0: off). */
+extern char third_pause[];
+static void pause_filter_guest(void) {
+    __asm__ volatile("pause\n\tpause\n\t.globl third_pause\nthird_pause:\n\tpause");
+}
+static enum virt_action pause_filter_init(struct vcpu *v) {
+    if (!svm_has_feature(10)) return svm_not_applicable(v, "PauseFilter is not advertised");
+    *vmcb_u16(v->vmcb, VMCB_PAUSE_FILTER_COUNT) = 3;
+    return pause_init(v);
+}
+static enum virt_action pause_filter_handler(struct vcpu *v, const struct virt_exit *e) {
+    VIRT_EXPECT(v, e->guest_rip == (uint64_t)third_pause, "PAUSE exit at %#lx, expected the third PAUSE at %p",
+                e->guest_rip, (void *)third_pause);
+    return svm_expect_handler(v, e);
+}
+
 static const struct virt_test tests[] = {
     SVM_EXPECT_TEST(hlt), SVM_EXPECT_TEST(invd), SVM_EXPECT_TEST(wbinvd), SVM_EXPECT_TEST(rdtsc),
     SVM_EXPECT_TEST(rdtscp), SVM_EXPECT_TEST(pushf), SVM_EXPECT_TEST(popf), SVM_EXPECT_TEST(intn),
@@ -120,6 +137,7 @@ static const struct virt_test tests[] = {
     SVM_EXPECT_TEST(vmrun), SVM_EXPECT_TEST(sidt), SVM_EXPECT_TEST(sgdt), SVM_EXPECT_TEST(sldt),
     SVM_EXPECT_TEST(str), SVM_EXPECT_TEST(lidt), SVM_EXPECT_TEST(lgdt), SVM_EXPECT_TEST(lldt),
     SVM_EXPECT_TEST(ltr),
+    {"pause_filter_count", VIRT_SVM, pause_filter_init, pause_filter_guest, pause_filter_handler, svm_expect_one_exit},
     {"tsc_offset", VIRT_SVM, tsc_offset_init, tsc_offset_guest, NULL, tsc_offset_check},
 };
 
