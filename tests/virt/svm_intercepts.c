@@ -35,6 +35,10 @@ SVM_EXPECT_INIT(pushf, SVM_INTERCEPT_PUSHF, SVM_EXIT_PUSHF, 0, 0, 1, true)
 /* POPF 9D */
 GUEST(popf, "mov %%rsp, %%rbx\n\tpushfq\n\tpopfq\n\tmov %%rbx, %%rsp", : : : "rbx", "memory", "cc")
 SVM_EXPECT_INIT(popf, SVM_INTERCEPT_POPF, SVM_EXIT_POPF, 0, 0, 1, true)
+/* IRETQ 48 CF (a frame is pushed; the stack pointer is restored whether it ran or not) */
+GUEST(iret, "mov %%rsp, %%rbx\n\tmov %%ss, %%eax\n\tpush %%rax\n\tpush %%rbx\n\tpushfq\n\tmov %%cs, %%eax\n\t"
+            "push %%rax\n\tlea 1f(%%rip), %%rax\n\tpush %%rax\n\tiretq\n1:\tmov %%rbx, %%rsp", : : : "rax", "rbx", "memory")
+SVM_EXPECT_INIT(iret, SVM_INTERCEPT_IRET, SVM_EXIT_IRET, 0, 0, 2, true)
 /* INT 1Fh CD 1F: EXITINFO1 = the vector with decode assists */
 GUEST(intn, "int $0x1f")
 SVM_EXPECT_INIT_DA(intn, 0x1f, SVM_INTERCEPT_INTN, SVM_EXIT_SWINT, 0, 0, 2, true)
@@ -131,7 +135,7 @@ static enum virt_action pause_filter_handler(struct vcpu *v, const struct virt_e
 
 static const struct virt_test tests[] = {
     SVM_EXPECT_TEST(hlt), SVM_EXPECT_TEST(invd), SVM_EXPECT_TEST(wbinvd), SVM_EXPECT_TEST(rdtsc),
-    SVM_EXPECT_TEST(rdtscp), SVM_EXPECT_TEST(pushf), SVM_EXPECT_TEST(popf), SVM_EXPECT_TEST(intn),
+    SVM_EXPECT_TEST(rdtscp), SVM_EXPECT_TEST(pushf), SVM_EXPECT_TEST(popf), SVM_EXPECT_TEST(iret), SVM_EXPECT_TEST(intn),
     SVM_EXPECT_TEST(icebp), SVM_EXPECT_TEST(pause), SVM_EXPECT_TEST(invlpg), SVM_EXPECT_TEST(invlpga),
     SVM_EXPECT_TEST(vmload), SVM_EXPECT_TEST(vmsave), SVM_EXPECT_TEST(stgi), SVM_EXPECT_TEST(clgi),
     SVM_EXPECT_TEST(vmrun), SVM_EXPECT_TEST(sidt), SVM_EXPECT_TEST(sgdt), SVM_EXPECT_TEST(sldt),
