@@ -89,6 +89,7 @@ void Svm::load_host(Core& c) {
     gif_ = false;
     nested_paging_ = false;
     c.vm_transition(false);
+    c.set_shadow(Core::Shadow::none);  // the guest's interrupt shadow went into the VMCB
     update_attention(c);
 }
 
