@@ -209,15 +209,7 @@ bool Svm::event(Core& c, const cpu::EventInfo& e, const cpu::EventInfo* during) 
         e.type == cpu::EventType::software_interrupt || e.vector >= 32)
         return false;
     if (!((intercepts_[2] >> e.vector) & 1)) return false;
-    uint64_t exitintinfo = 0;
-    if (during) {
-        const unsigned type = during->type == cpu::EventType::external ? event_field::intr
-                              : during->type == cpu::EventType::nmi ? event_field::nmi
-                              : during->type == cpu::EventType::software_interrupt ? event_field::software_interrupt
-                                                                                    : event_field::exception;
-        exitintinfo = event_field::valid | during->vector | (uint64_t{type} << event_field::type_shift) |
-                      (during->has_error ? event_field::error_valid | (uint64_t{during->error_code} << 32) : 0);
-    }
+    const uint64_t exitintinfo = during ? event_field::encode(*during) : 0;
     const uint64_t info1 = e.has_error ? e.error_code : 0;
     const uint64_t info2 = e.vector == 14 ? e.fault_address : 0;
     const bool instruction = e.type == cpu::EventType::software_exception ||

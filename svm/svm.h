@@ -28,6 +28,15 @@ namespace event_field {
 inline constexpr uint64_t valid = 1ull << 31, error_valid = 1ull << 11;
 inline constexpr unsigned type_shift = 8;
 enum Type : unsigned { intr = 0, nmi = 2, exception = 3, software_interrupt = 4 };
+// The EXITINTINFO of an event the core was delivering. INT3/INTO/INT1 are exceptions here
+// (type 3), as the APM has no software-exception type.
+inline uint64_t encode(const cpu::EventInfo& e) {
+    const unsigned type = e.type == cpu::EventType::external ? intr
+                          : e.type == cpu::EventType::nmi ? nmi
+                          : e.type == cpu::EventType::software_interrupt ? software_interrupt : exception;
+    return valid | e.vector | (uint64_t{type} << type_shift) |
+           (e.has_error ? error_valid | (uint64_t{e.error_code} << 32) : 0);
+}
 }  // namespace event_field
 
 class Svm final : public cpu::Virtualization {

@@ -65,6 +65,7 @@ void Svm::vmexit(Core& c, ExitCode code, uint64_t info1, uint64_t info2, uint64_
     // An event whose delivery was interrupted is reported, not lost (15.7.2); EVENTINJ's valid
     // bit is clear after VMRUN (15.20).
     if (!exitintinfo && injecting_) exitintinfo = injecting_;
+    if (!exitintinfo && c.event_in_delivery()) exitintinfo = event_field::encode(*c.event_in_delivery());  // e.g. #NPF on the IDT
     v.set(VmcbField::exitcode, static_cast<uint64_t>(code));
     v.set(VmcbField::exitinfo1, info1);
     v.set(VmcbField::exitinfo2, info2);

@@ -172,12 +172,35 @@ static enum virt_action tlb_check(struct vcpu *v) {
     return VIRT_PASS;
 }
 
+/* #NPF while delivering a guest #UD (the IDT page not present in the nested tables): the
+   exit reports the #UD in EXITINTINFO (15.7.2), EXITINFO2 = the gate's guest-physical address. */
+static uint64_t *idt_pte;
+static void ud_guest(void) { __asm__ volatile("ud2"); }
+static enum virt_action npf_delivery_init(struct vcpu *v) {
+    enum virt_action a = npt_common_init(v);
+    if (a != VIRT_RESUME) return a;
+    idt_pte = npt_pte(read_idtr().base);
+    *idt_pte &= ~NPT_P;
+    return VIRT_RESUME;
+}
+static enum virt_action npf_delivery_handler(struct vcpu *v, const struct virt_exit *e) {
+    const uint64_t intinfo = *vmcb_u64(v->vmcb, VMCB_EXITINTINFO), gate = read_idtr().base + 6 * 16;
+    *idt_pte |= NPT_P;
+    VIRT_EXPECT(v, e->reason == SVM_EXIT_NPF, "EXITCODE %#lx (%s)", e->reason, svm_exit_name((long long)e->reason));
+    VIRT_EXPECT(v, e->qualification == (NPF_FINAL | PF_U), "EXITINFO1 %#lx, expected %#llx", e->qualification, NPF_FINAL | PF_U);
+    VIRT_EXPECT(v, (e->info2 & ~0xfull) == gate, "EXITINFO2 %#lx, expected the #UD gate at %#lx", e->info2, gate);
+    VIRT_EXPECT(v, intinfo == (0x80000000ull | (3 << 8) | 6), "EXITINTINFO %#lx, expected the #UD (0x80000306)", intinfo);
+    return VIRT_PASS;
+}
+static enum virt_action never_finishes(struct vcpu *v) { return virt_fail(v, "the guest finished"); }
+
 static const struct virt_test tests[] = {
     {"npt_identity_runs", VIRT_SVM, npt_common_init, npt_identity_guest, NULL, npt_identity_check},
     NPF(npf_not_present, npt_read_guest), NPF(npf_write_to_read_only, npt_write_guest),
     NPF(npf_supervisor_page, npt_read_guest),
     {"npf_execute_no_execute", VIRT_SVM, npf_nx_init, npt_exec_guest, npf_handler, svm_expect_one_exit},
     {"npf_guest_page_table_walk", VIRT_SVM, npf_guest_table_init, npt_read_guest, npf_guest_table_handler, svm_expect_one_exit},
+    {"npf_during_event_delivery_exitintinfo", VIRT_SVM, npf_delivery_init, ud_guest, npf_delivery_handler, never_finishes},
     {"tlb_control_flush_sees_new_nested_mapping", VIRT_SVM, tlb_init, tlb_guest, tlb_handler, tlb_check},
 };
 
