@@ -45,6 +45,16 @@ bool Svm::recognize_events(Core& c) {
     if (intercepted(Intercept::nmi) && core.apic().nmi_pending() && !c.nmi_blocked() &&
         c.shadow_kind() == Core::Shadow::none)
         return vmexit(c, ExitCode::nmi), true;
+    // holds_interrupts() keeps INTR for the host while it is intercepted, and the core's hold
+    // covers NMIs too: an NMI the host does not intercept is the guest's, delivered here.
+    if (!intercepted(Intercept::nmi) && intercepted(Intercept::intr) && core.apic().nmi_pending() &&
+        !c.nmi_blocked() && c.shadow_kind() == Core::Shadow::none) {
+        core.apic().take_nmi();
+        c.set_nmi_blocked(true);
+        c.set_halted(false);
+        c.deliver_event(2, false, 0, false, c.rip(), 0, 2);
+        return true;
+    }
     if (physical_interrupt_exit_ready(c)) return vmexit(c, ExitCode::intr), true;
     if (!virtual_interrupt_ready(c)) return false;
     if (intercepted(Intercept::vintr)) return vmexit(c, ExitCode::vintr), true;
@@ -61,7 +71,7 @@ bool Svm::wake_pending(const Core& c) const {
     if ((vintr_ & kVIrq) && c.state().interrupts_enabled() && ((vintr_ & kVIgnTpr) || v_prio(vintr_) > v_tpr(vintr_)))
         return true;
     if (intercepted(Intercept::init) && c.apic().init_pending()) return true;
-    if (intercepted(Intercept::nmi) && c.apic().nmi_pending() && !c.nmi_blocked()) return true;
+    if (c.apic().nmi_pending() && !c.nmi_blocked()) return true;  // exits, or is the guest's
     return physical_interrupt_exit_ready(c);
 }
 

@@ -24,7 +24,7 @@
 
 static struct {
     unsigned count;
-    uint64_t vector, error;
+    uint64_t vector, error, rsp;
     bool x2apic;
 } seen;
 
@@ -32,6 +32,7 @@ static bool count_event(struct exception_frame *f) {
     ++seen.count;
     seen.vector = f->vector;
     seen.error = f->error;
+    seen.rsp = f->rsp;  /* whose stack: the guest's or the host's */
     if (f->vector == INTR_VECTOR && seen.x2apic) wrmsr(X2APIC_EOI, 0);
     return true;
 }
@@ -223,6 +224,22 @@ static enum virt_action nmi_intercept_handler(struct vcpu *v, const struct virt_
     return expect_seen(v, 1, 2, 0);  /* the host's STGI (in svm_enter) delivered it */
 }
 
+/* An NMI the host does not intercept goes to the guest, also while INTR is intercepted. */
+static enum virt_action nmi_to_guest_init(struct vcpu *v) {
+    reset_seen();
+    if (!x2apic_on()) return svm_not_applicable(v, "no x2APIC for a self-NMI");
+    __asm__ volatile("clgi" ::: "memory");
+    wrmsr(X2APIC_ICR, (rdmsr(X2APIC_ID) << 32) | (4u << 8));
+    svm_intercept_set(v->vmcb, SVM_INTERCEPT_INTR);
+    return VIRT_RESUME;
+}
+static enum virt_action nmi_to_guest_check(struct vcpu *v) {
+    const uint64_t top = (uint64_t)v->guest_stack_top;
+    VIRT_EXPECT(v, seen.rsp <= top && seen.rsp > top - 4 * 4096, "the NMI arrived on rsp %#lx, not on the guest's stack",
+                seen.rsp);
+    return expect_seen(v, 1, 2, 0);
+}
+
 static const struct virt_test tests[] = {
     INJECT(inject_intr), INJECT(inject_nmi), INJECT(inject_exception_with_error_code), INJECT(inject_software_interrupt),
     INJECT(injected_exception_not_intercepted),
@@ -234,6 +251,7 @@ static const struct virt_test tests[] = {
     {"cr8_is_v_tpr", VIRT_SVM, cr8_init, cr8_guest, NULL, cr8_check},
     {"gif_holds_interrupt_until_stgi", VIRT_SVM, gif_init, guest_nothing, NULL, NULL},
     {"nmi_intercept", VIRT_SVM, nmi_intercept_init, guest_nothing, nmi_intercept_handler, never_finishes},
+    {"nmi_to_guest_with_intr_intercept", VIRT_SVM, nmi_to_guest_init, guest_nothing, NULL, nmi_to_guest_check},
     {"intr_intercept", VIRT_SVM, intr_intercept_init, guest_nothing, intr_intercept_handler, never_finishes},
 };
 
