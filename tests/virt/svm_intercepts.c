@@ -140,6 +140,23 @@ static enum virt_action pause_filter_handler(struct vcpu *v, const struct virt_e
     return svm_expect_handler(v, e);
 }
 
+/* Pause filter threshold (15.14.4): PAUSEs further apart than the threshold (in cycles) reload
+   the count, so five widely spaced PAUSEs with count 3 never exit. */
+static void spaced_pauses_guest(void) {
+    for (int k = 0; k < 5; ++k)
+        __asm__ volatile("pause\n\tmov $2000, %%ecx\n1:\tdec %%ecx\n\tjnz 1b" : : : "rcx", "cc");
+}
+static enum virt_action pause_threshold_init(struct vcpu *v) {
+    if (!svm_has_feature(12)) return svm_not_applicable(v, "PauseFilterThreshold is not advertised");
+    *vmcb_u16(v->vmcb, VMCB_PAUSE_FILTER_COUNT) = 3;
+    *vmcb_u16(v->vmcb, VMCB_PAUSE_FILTER_THRESHOLD) = 100;
+    svm_intercept_set(v->vmcb, SVM_INTERCEPT_PAUSE);
+    return VIRT_RESUME;
+}
+static enum virt_action no_exit(struct vcpu *v, const struct virt_exit *e) {
+    return virt_fail(v, "unexpected exit %s at rip %#lx", virt_exit_name(v, e), e->guest_rip);
+}
+
 static const struct virt_test tests[] = {
     SVM_EXPECT_TEST(hlt), SVM_EXPECT_TEST(invd), SVM_EXPECT_TEST(wbinvd), SVM_EXPECT_TEST(rdtsc),
     SVM_EXPECT_TEST(rdtscp), SVM_EXPECT_TEST(pushf), SVM_EXPECT_TEST(popf), SVM_EXPECT_TEST(iret), SVM_EXPECT_TEST(intn),
@@ -149,6 +166,7 @@ static const struct virt_test tests[] = {
     SVM_EXPECT_TEST(str), SVM_EXPECT_TEST(lidt), SVM_EXPECT_TEST(lgdt), SVM_EXPECT_TEST(lldt),
     SVM_EXPECT_TEST(ltr),
     {"pause_filter_count", VIRT_SVM, pause_filter_init, pause_filter_guest, pause_filter_handler, svm_expect_one_exit},
+    {"pause_filter_threshold", VIRT_SVM, pause_threshold_init, spaced_pauses_guest, no_exit, NULL},
     {"tsc_offset", VIRT_SVM, tsc_offset_init, tsc_offset_guest, NULL, tsc_offset_check},
 };
 
