@@ -39,8 +39,10 @@ void Svm::save_instruction_bytes(Core& c) {
 
 void Svm::vmexit(Core& c, ExitCode code, uint64_t info1, uint64_t info2, uint64_t next_rip,
                  uint64_t exitintinfo) {
-    if (f_.decode_assists && (code == ExitCode::npf || code == ExitCode::excp14)) save_instruction_bytes(c);
+    const bool with_bytes = f_.decode_assists && (code == ExitCode::npf || code == ExitCode::excp14);
+    if (with_bytes) save_instruction_bytes(c);
     const Vmcb v(c, vmcb_pa_);
+    if (f_.decode_assists && !with_bytes) v.set(VmcbField::guest_instruction_bytes_fetched, 0);  // none for this exit
     const cpu::State& s = c.state();
     for (unsigned k = 0; k < 4; ++k) v.set_segment(kSwitchedSegments[k], s.seg[k]);
     v.set(VmcbField::gdtr_base, s.gdtr.base);
