@@ -91,6 +91,7 @@ bool Core::translate(uint64_t linear, AccessKind kind, bool user, uint64_t& phys
         rq.cr4_smep = s_.cr4 & cr4::smep;
         rq.cr4_smap = s_.cr4 & cr4::smap;
         rq.efer_nxe = s_.efer & efer::nxe;
+        rq.amd_pml4e_bit8_reserved = vendor() == Vendor::amd;
         rq.rflags_ac = s_.rflags_other & rf::ac;
         rq.maxphyaddr_mask = (uint64_t{1} << kMaxPhysAddrBits) - 1;
         // The PDPTE registers MOV to CR3/CR0/CR4 loaded (cpu/isa/control_regs.cpp), while CR3
