@@ -84,6 +84,9 @@ void Core::refresh_mode() {
     linear_mask_ = s.mode == Mode::long64 ? ~0ull : 0xffffffffull;
     stack_mask_ = s.mode == Mode::long64 ? ~0ull : s.seg[ss].big() ? 0xffffffffull : 0xffffull;
     user_tag_ = s.cpl == 3 ? 1 : 0;
+    // Alignment checking (SDM Vol. 3A 6.15 "Interrupt 17-Alignment Check Exception"; APM Vol. 2
+    // 8.2.18): multi-byte data accesses then all take the slow paths, which check alignment.
+    alignment_check_ = s.cpl == 3 && (s.cr0 & cr0::am) && (s.rflags_other & rf::ac);
     for (unsigned i = 0; i < seg_count; ++i) {
         const Segment& sg = s.seg[i];
         const bool flat64 = s.mode == Mode::long64;
@@ -103,6 +106,7 @@ void Core::refresh_mode() {
             seg_read_limit_[i] = readable ? sg.limit : 0;
             seg_write_limit_[i] = writable ? sg.limit : 0;
         }
+        if (alignment_check_) seg_read_limit_[i] = seg_write_limit_[i] = 0;
     }
     if (seg_base_[cs] != fetch_base_ || code_bits_ != fetch_bits_ || user_tag_ != fetch_user_) {
         fetch_base_ = seg_base_[cs];

@@ -231,9 +231,18 @@ void Core::device_access(uint64_t phys, uint8_t* bytes, unsigned size, bool writ
     }
 }
 
+// #AC(0) for a word, doubleword or quadword data access at an address that is not a multiple
+// of its size (SDM Vol. 3A 6.15, Table 6-7), after the segment checks and before paging.
+bool Core::misaligned(uint64_t linear, unsigned size) {
+    if (!alignment_check_ || !(linear & (size - 1))) return false;
+    raise(sim::Vector::alignment_check, 0);
+    return true;
+}
+
 template <unsigned N> bool Core::read_slow(unsigned seg, uint64_t offset, uint64_t& out) {
     uint64_t linear;
     if (!check_segment(seg, offset, N, AccessKind::read, linear)) return false;
+    if (misaligned(linear, N)) return false;
     uint_t<N> v{};
     if (!access_linear(linear, &v, N, AccessKind::read, s_.cpl == 3)) return false;
     out = v;
@@ -255,6 +264,7 @@ template <unsigned N> bool Core::write_slow(unsigned seg, uint64_t offset, uint6
     }
     uint64_t linear;
     if (!check_segment(seg, offset, N, AccessKind::write, linear)) return false;
+    if (misaligned(linear, N)) return false;
     const uint_t<N> v = static_cast<uint_t<N>>(value);
     return access_linear(linear, const_cast<uint_t<N>*>(&v), N, AccessKind::write, s_.cpl == 3);
 }
