@@ -125,6 +125,12 @@ void Core::flush_tlb() {
     blocks_->bump_epoch();
 }
 
+namespace {
+bool loads_rf(uint16_t m) {
+    return m == ZYDIS_MNEMONIC_IRET || m == ZYDIS_MNEMONIC_IRETD || m == ZYDIS_MNEMONIC_IRETQ;
+}
+}  // namespace
+
 uint64_t Core::run(uint64_t budget) {
     const uint64_t start = retired_;
     const uint64_t end = budget > ~0ull - cycle() ? ~0ull : cycle() + budget;
@@ -143,14 +149,20 @@ uint64_t Core::run(uint64_t budget) {
             if (!b) continue;  // an exception was delivered instead (fetch fault)
         }
         Block& current = *b;
+        // RF (set by IRET) suppresses instruction breakpoints for one instruction and is
+        // cleared once that instruction completes (SDM Vol. 3B 17.3.1.1; APM Vol. 2 13.1.1.6):
+        // that instruction runs alone. An IRET loads RF itself.
+        const bool rf_set = s_.rflags_other & rf::rf;
         // Blocks stop at the next timer expiry (or after the instruction an interrupt shadow
         // covers), so events are taken at the exact instruction boundary.
-        execute_block(current, std::min(end, deadline_) - cycle());
+        execute_block(current, rf_set ? 1 : std::min(end, deadline_) - cycle());
         if (pending_.valid) {
             deliver_pending();
             b = nullptr;
             continue;
         }
+        if (rf_set && !loads_rf(current.insns[0].mnemonic)) [[unlikely]]
+            s_.rflags_other &= ~rf::rf;
         b = next_block(current);
     }
     return retired_ - start;
