@@ -150,8 +150,8 @@ uint64_t Core::run(uint64_t budget) {
         }
         Block& current = *b;
         // RF (set by IRET) suppresses instruction breakpoints for one instruction and is
-        // cleared once that instruction completes (SDM Vol. 3B 17.3.1.1; APM Vol. 2 13.1.1.6):
-        // that instruction runs alone. An IRET loads RF itself.
+        // cleared once that instruction completes (SDM Vol. 3A 2.3 "RF", 3B 17.3.1.1; APM Vol. 2
+        // 3.1.6 "RFLAGS Register"): that instruction runs alone. An IRET loads RF itself.
         const bool rf_set = s_.rflags_other & rf::rf;
         // Blocks stop at the next timer expiry (or after the instruction an interrupt shadow
         // covers), so events are taken at the exact instruction boundary.
