@@ -88,6 +88,10 @@ SVM_EXPECT_INIT(lldt, SVM_INTERCEPT_LDTR_WRITE, SVM_EXIT_LDTR_WRITE, 0, 0, 3, tr
 GUEST(ltr, "ltr (%0)", : : "a"(scratch) : "memory")
 SVM_EXPECT_INIT(ltr, SVM_INTERCEPT_TR_WRITE, SVM_EXIT_TR_WRITE, 0, 0, 3, true)
 
+/* RDPMC 0F 33 (counter 0, at CPL 0) */
+GUEST(rdpmc, "rdpmc", : : "c"(0) : "rax", "rdx")
+SVM_EXPECT_INIT(rdpmc, SVM_INTERCEPT_RDPMC, SVM_EXIT_RDPMC, 0, 0, 2, true)
+
 /* RDTSCP 0F 01 F9, where CPUID 8000_0001h:EDX[27] reports it. */
 GUEST(rdtscp, "rdtscp", : : : "rax", "rcx", "rdx")
 SVM_EXPECT_INIT(rdtscp_expect_only, SVM_INTERCEPT_RDTSCP, SVM_EXIT_RDTSCP, 0, 0, 3, true)
@@ -158,7 +162,7 @@ static enum virt_action no_exit(struct vcpu *v, const struct virt_exit *e) {
 }
 
 static const struct virt_test tests[] = {
-    SVM_EXPECT_TEST(hlt), SVM_EXPECT_TEST(invd), SVM_EXPECT_TEST(wbinvd), SVM_EXPECT_TEST(rdtsc),
+    SVM_EXPECT_TEST(hlt), SVM_EXPECT_TEST(invd), SVM_EXPECT_TEST(wbinvd), SVM_EXPECT_TEST(rdtsc), SVM_EXPECT_TEST(rdpmc),
     SVM_EXPECT_TEST(rdtscp), SVM_EXPECT_TEST(pushf), SVM_EXPECT_TEST(popf), SVM_EXPECT_TEST(iret), SVM_EXPECT_TEST(intn),
     SVM_EXPECT_TEST(icebp), SVM_EXPECT_TEST(pause), SVM_EXPECT_TEST(invlpg), SVM_EXPECT_TEST(invlpga),
     SVM_EXPECT_TEST(vmload), SVM_EXPECT_TEST(vmsave), SVM_EXPECT_TEST(stgi), SVM_EXPECT_TEST(clgi),
