@@ -240,6 +240,20 @@ static enum virt_action nmi_to_guest_check(struct vcpu *v) {
     return expect_seen(v, 1, 2, 0);
 }
 
+/* V_INTR_MASKING (15.21.1): the host's RFLAGS.IF at VMRUN (0 here) masks physical interrupts,
+   not the guest's: a pending interrupt neither exits (INTR intercepted) nor reaches the guest. */
+static enum virt_action intr_masked_by_host_if_init(struct vcpu *v) {
+    enum virt_action a = intr_intercept_init(v);
+    *vmcb_u64(v->vmcb, VMCB_VINTR) = V_INTR_MASKING;
+    return a;
+}
+static enum virt_action intr_masked_by_host_if_check(struct vcpu *v) {
+    const unsigned before = seen.count;
+    __asm__ volatile("sti\n\tnop\n\tcli" ::: "memory");  /* drain it in the host */
+    VIRT_EXPECT(v, before == 0, "the interrupt arrived in the guest");
+    return expect_seen(v, 1, INTR_VECTOR, 0);
+}
+
 static const struct virt_test tests[] = {
     INJECT(inject_intr), INJECT(inject_nmi), INJECT(inject_exception_with_error_code), INJECT(inject_software_interrupt),
     INJECT(injected_exception_not_intercepted),
@@ -252,6 +266,7 @@ static const struct virt_test tests[] = {
     {"gif_holds_interrupt_until_stgi", VIRT_SVM, gif_init, guest_nothing, NULL, NULL},
     {"nmi_intercept", VIRT_SVM, nmi_intercept_init, guest_nothing, nmi_intercept_handler, never_finishes},
     {"nmi_to_guest_with_intr_intercept", VIRT_SVM, nmi_to_guest_init, guest_nothing, NULL, nmi_to_guest_check},
+    {"intr_masked_by_host_if", VIRT_SVM, intr_masked_by_host_if_init, guest_nothing, NULL, intr_masked_by_host_if_check},
     {"intr_intercept", VIRT_SVM, intr_intercept_init, guest_nothing, intr_intercept_handler, never_finishes},
 };
 
