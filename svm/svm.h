@@ -128,6 +128,7 @@ private:
     uint64_t fetch_fault_linear_ = ~0ull;  // an #NPF on an instruction fetch: where it stopped
 
     std::map<int64_t, uint64_t> exits_;  // per EXITCODE
+    std::map<std::string, uint64_t> invalid_reasons_;  // VMEXIT_INVALID per failed check
     uint64_t vmruns_ = 0, invalid_vmruns_ = 0, injected_ = 0, virtual_interrupts_ = 0, npfs_ = 0;
 };
 

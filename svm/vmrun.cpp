@@ -25,7 +25,7 @@ Outcome Svm::vmrun(Core& c, const Insn& i) {
         ++invalid_vmruns_;
         c.emit(sim::EventKind::vm_exit, static_cast<uint64_t>(ExitCode::invalid), 0, 0);
         ++exits_[static_cast<int64_t>(ExitCode::invalid)];
-        (void)why;  // the diagnostic is the exit code; `why` names the check in debuggers
+        ++invalid_reasons_[why];  // which check failed: in the statistics
         v.set(VmcbField::exitcode, static_cast<uint64_t>(ExitCode::invalid));
         v.set(VmcbField::exitinfo1, 0);
         v.set(VmcbField::exitinfo2, 0);
