@@ -1,10 +1,12 @@
 // svm::Svm: AMD-V (AMD APM Vol. 2 chapter 15 "Secure Virtual Machine") as the core's
 // virtualization extension (cpu/virtualization.h). Index of the implementation:
-//   presets.cpp      presets and the CPUID 8000_000Ah bits
-//   msrs.cpp          CPUID, VM_CR, VM_HSAVE_PA, EFER.SVME
+//   presets.cpp       presets and the CPUID 8000_000Ah bits (presets.h)
+//   msrs.cpp          CPUID, VM_CR, VM_HSAVE_PA, EFER.SVME, the guest's TSC MSR
+//   vmcb.cpp          VMCB fields by name (vmcb.h)
 //   instructions.cpp  VMLOAD VMSAVE VMMCALL STGI CLGI INVLPGA SKINIT and the dispatch
-//   vmrun.cpp         VMRUN: host save, consistency checks (checks.cpp), guest load, injection
-//   vmexit.cpp        #VMEXIT
+//   vmrun.cpp         VMRUN: host save, guest load, event injection
+//   checks.cpp        the VMRUN consistency checks (checks.h)
+//   vmexit.cpp        #VMEXIT, decode-assist instruction bytes
 //   intercepts.cpp    instruction, exception and shutdown intercepts
 //   interrupts.cpp    GIF, physical interrupt intercepts, virtual interrupts (V_IRQ)
 //   nested_paging.cpp NPT translation and #NPF
