@@ -54,7 +54,7 @@ public:
     bool translate(cpu::Core& c, const cpu::GuestPhysicalAccess& a, uint64_t& hpa) override;
     bool recognize_events(cpu::Core& c) override;
     bool holds_init() const override { return !gif_; }
-    // GIF = 0; or a guest whose INTR intercept makes physical interrupts the host's (15.21.3).
+    // GIF = 0; or a guest whose physical interrupts svm routes (INTR intercept, V_INTR_MASKING).
     bool holds_interrupts() const override;
     uint64_t deadline() const override;
     bool wake_pending(const cpu::Core& c) const override;
@@ -106,7 +106,9 @@ private:
 
     // interrupts.cpp
     bool virtual_interrupt_ready(const cpu::Core& c) const;
+    bool physical_interrupt_ready(const cpu::Core& c) const;
     bool physical_interrupt_exit_ready(const cpu::Core& c) const;
+    bool guest_routes_interrupts() const;
     void update_attention(cpu::Core& c);
 
     Features f_;

@@ -254,6 +254,14 @@ static enum virt_action intr_masked_by_host_if_check(struct vcpu *v) {
     return expect_seen(v, 1, INTR_VECTOR, 0);
 }
 
+/* The same without the INTR intercept: the guest does not take it either (its own IF = 1 does
+   not unmask physical interrupts under V_INTR_MASKING). */
+static enum virt_action intr_v_masking_no_intercept_init(struct vcpu *v) {
+    enum virt_action a = intr_masked_by_host_if_init(v);
+    svm_intercept_clear(v->vmcb, SVM_INTERCEPT_INTR);
+    return a;
+}
+
 static const struct virt_test tests[] = {
     INJECT(inject_intr), INJECT(inject_nmi), INJECT(inject_exception_with_error_code), INJECT(inject_software_interrupt),
     INJECT(injected_exception_not_intercepted),
@@ -267,6 +275,8 @@ static const struct virt_test tests[] = {
     {"nmi_intercept", VIRT_SVM, nmi_intercept_init, guest_nothing, nmi_intercept_handler, never_finishes},
     {"nmi_to_guest_with_intr_intercept", VIRT_SVM, nmi_to_guest_init, guest_nothing, NULL, nmi_to_guest_check},
     {"intr_masked_by_host_if", VIRT_SVM, intr_masked_by_host_if_init, guest_nothing, NULL, intr_masked_by_host_if_check},
+    {"intr_v_intr_masking_no_intercept", VIRT_SVM, intr_v_masking_no_intercept_init, guest_nothing, NULL,
+     intr_masked_by_host_if_check},
     {"intr_intercept", VIRT_SVM, intr_intercept_init, guest_nothing, intr_intercept_handler, never_finishes},
 };
 
