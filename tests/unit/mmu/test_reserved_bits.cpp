@@ -146,7 +146,9 @@ TEST(ReservedBitFault, amd_reserves_bit_8_of_a_pml4e_only) {
         r.amd_pml4e_bit8_reserved = true;
         const mmu::WalkResult result = mmu::walk(r, memory);
         EXPECT_EQ(result.ok, depth != 0) << "depth " << depth;
-        if (depth == 0) EXPECT_EQ(result.error_code, mmu::pf::present | mmu::pf::reserved);
+        if (depth == 0) {
+            EXPECT_EQ(result.error_code, mmu::pf::present | mmu::pf::reserved);
+        }
     }
 }
 
