@@ -80,14 +80,44 @@ void Core::attach_virtualization(std::unique_ptr<Virtualization> v) {
 // After a VM entry or exit the processor runs other code in another context: the software
 // TLB holds no guest/host tags yet, so it is flushed (a processor may always invalidate more
 // than required, SDM Vol. 3A 4.10.4.4); blocks stay valid (keyed by host-physical address).
-void Core::vm_transition(bool guest) {
+void Core::vm_transition(bool guest, uint64_t tlb_key) {
     guest_ = guest;
     virt_mode_ = guest ? sim::VirtMode::guest : sim::VirtMode::root;
     halted_ = false;
     pending_ = {};
+    if (tlb_key == kTlbUntagged) {
+        tlb_contexts_.clear();
+        context_tag_ = 0;
+        flush_tlb();
+    } else {
+        context_tag_ = context_tag_for(tlb_key);
+    }
     refresh_mode();
-    flush_tlb();
     events_changed();
+}
+
+// A translation context's number (10 bits of the software TLB's tag, above the user and code
+// bits). The rights a cached translation grants were decided under the paging controls of its
+// time (CR0.WP, CR4.PSE/PAE/PGE/SMEP/SMAP/LA57, EFER.NXE/LMA): those are part of the key, so
+// an entry under other controls is a different context. When the numbers run out, every
+// translation is invalidated and numbering starts again.
+uint64_t Core::context_tag_for(uint64_t key) {
+    // The first tagged transition: entries cached before it carry context number 0, which the
+    // new numbering is about to give out.
+    if (tlb_contexts_.empty()) flush_tlb();
+    constexpr uint64_t kRegimeCr4 = cr4::pse | cr4::pae | cr4::pge | cr4::smep | cr4::smap | cr4::la57;
+    const uint64_t regime = (s_.cr0 & (cr0::wp | cr0::pg)) | ((s_.cr4 & kRegimeCr4) << 32) |
+                            ((s_.efer & (efer::nxe | efer::lma)) << 16);
+    const uint64_t full = key * 0x9e3779b97f4a7c15ull ^ regime;
+    for (size_t k = 0; k < tlb_contexts_.size(); ++k)
+        if (tlb_contexts_[k] == full) return k << 2;
+    constexpr size_t kContexts = 1024;
+    if (tlb_contexts_.size() == kContexts) {
+        tlb_contexts_.clear();
+        flush_tlb();
+    }
+    tlb_contexts_.push_back(full);
+    return (tlb_contexts_.size() - 1) << 2;
 }
 
 void Core::set_shadow(Shadow kind) {
@@ -114,7 +144,7 @@ void Core::refresh_mode() {
                  : (s.mode == Mode::protected32 || s.mode == Mode::compat32) ? 32 : 16;
     linear_mask_ = s.mode == Mode::long64 ? ~0ull : 0xffffffffull;
     stack_mask_ = s.mode == Mode::long64 ? ~0ull : s.seg[ss].big() ? 0xffffffffull : 0xffffull;
-    user_tag_ = s.cpl == 3 ? 1 : 0;
+    user_tag_ = (s.cpl == 3 ? 1 : 0) | context_tag_;
     // Alignment checking (SDM Vol. 3A 6.15 "Interrupt 17-Alignment Check Exception"; APM Vol. 2
     // 8.2.18): multi-byte data accesses then all take the slow paths, which check alignment.
     alignment_check_ = s.cpl == 3 && (s.cr0 & cr0::am) && (s.rflags_other & rf::ac);

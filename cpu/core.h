@@ -125,7 +125,13 @@ public:
     bool guest_mode() const { return guest_; }
     // The extension switched the processor between root (host) and guest mode: a VM entry or
     // exit has loaded the new state. Mode, TLB, decoded-block links and event recognition follow.
-    void vm_transition(bool guest);
+    // `tlb_key` names the translation context now current, as a tagged TLB would (VMX: VPID and
+    // EPTP; SVM: ASID and nCR3; 0 for the host): translations of other contexts stay cached and
+    // come back when their key does (SDM Vol. 3C 29.4 "Caching Translation Information"; APM
+    // Vol. 2 15.16 "TLB Control"). kTlbUntagged: the transition invalidates every translation
+    // (VMX without VPIDs, SDM 29.4.3.3).
+    static constexpr uint64_t kTlbUntagged = ~0ull;
+    void vm_transition(bool guest, uint64_t tlb_key = kTlbUntagged);
     // The extension changed what it needs recognised (attention, deadline): look again.
     void virtualization_changed() { events_changed(); }
     // Guest mode: does this instruction exit? (The handler then returns Outcome::exit.)
@@ -295,7 +301,10 @@ private:
     uint64_t seg_write_limit_[seg_count] = {};  // ... and the write fast path
     uint64_t linear_mask_ = 0xffffffff;
     uint64_t stack_mask_ = 0xffff;
-    uint64_t user_tag_ = 0;  // 1 at CPL 3
+    uint64_t user_tag_ = 0;  // TLB tag bits of the current accesses: 1 at CPL 3, | context_tag_
+    uint64_t context_tag_ = 0;  // the translation context's number << 2 (vm_transition)
+    std::vector<uint64_t> tlb_contexts_;  // context number -> the key it stands for
+    uint64_t context_tag_for(uint64_t key);
     bool alignment_check_ = false;  // CPL 3, CR0.AM and RFLAGS.AC: the slow paths check alignment
     unsigned code_bits_ = 16;
     bool paging_ = false;

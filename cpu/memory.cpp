@@ -235,12 +235,12 @@ bool Core::access_linear(uint64_t linear, void* buf, unsigned size, AccessKind k
                 std::memcpy(p.host, bytes, p.size);
                 // A page with code gets a write entry the fast path never matches (kCodeTag):
                 // write_slow() uses it to skip the walk and only checks for overlapping code.
-                if (p.cache && user == (user_tag_ != 0))
+                if (p.cache && user == ((user_tag_ & 1) != 0))
                     install_tlb(tlb_write_.data(), p.linear, p.host - (p.phys & 0xfff), page,
                                 code ? kCodeTag : 0);
             } else {
                 std::memcpy(bytes, p.host, p.size);
-                if (p.cache && user == (user_tag_ != 0))
+                if (p.cache && user == ((user_tag_ & 1) != 0))
                     install_tlb(tlb_read_.data(), p.linear, p.host - (p.phys & 0xfff), page);
             }
         } else if (p.size == 1 || p.size == 2 || p.size == 4 || p.size == 8) {

@@ -36,7 +36,9 @@ Outcome Svm::vmrun(Core& c, const Insn& i) {
     load_controls(c);
     load_guest(c);
     gif_ = true;
-    c.vm_transition(true);
+    // The guest's translations are tagged by its ASID (15.16), and with nested paging by the
+    // nested tables too (nCR3 names them); the host's are ASID 0.
+    c.vm_transition(true, (uint64_t{asid_} << 1 | 1) ^ (nested_paging_ ? ncr3_ * 0x100000001b3ull : 0));
     update_attention(c);
     // INTERRUPT_SHADOW (15.21.5): the guest starts in an interrupt shadow.
     if (v.get(VmcbField::interrupt_shadow) & 1) c.set_shadow(Core::Shadow::sti);
@@ -88,7 +90,7 @@ void Svm::load_host(Core& c) {
     s.cpl = 0;
     gif_ = false;
     nested_paging_ = false;
-    c.vm_transition(false);
+    c.vm_transition(false, 0);
     c.set_shadow(Core::Shadow::none);  // the guest's interrupt shadow went into the VMCB
     update_attention(c);
 }
@@ -108,7 +110,9 @@ void Svm::load_controls(Core& c) {
     pause_threshold_ = f_.pause_filter_threshold ? static_cast<uint16_t>(v.get(VmcbField::pause_filter_threshold)) : 0;
     pause_count_ = pause_count_reload_;
     last_pause_ = c.now();
-    // TLB_CONTROL (15.16.1): every value is honoured by the full flush of vm_transition().
+    // TLB_CONTROL (15.16.1): 1 flushes every ASID, 3 this ASID, 7 its non-global entries; the
+    // software TLB flushes all of them (invalidating more is allowed).
+    if (v.get(VmcbField::tlb_control) != 0) c.flush_tlb();
 }
 
 void Svm::load_guest(Core& c) {
