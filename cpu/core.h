@@ -114,6 +114,10 @@ public:
     // Host-side copy of guest physical memory (loaders, debuggers); false where not RAM.
     bool read_physical(uint64_t paddr, void* out, size_t size);
     bool write_physical(uint64_t paddr, const void* data, size_t size);
+    // The RAM page holding `paddr` (its first byte), or null; who writes through it then calls
+    // physical_written() so decoded code over those bytes is dropped on every processor.
+    uint8_t* physical_page(uint64_t paddr);
+    void physical_written(uint64_t paddr, size_t size);
     // Linear-address access for debuggers and tests (no faults delivered; false on failure).
     bool read_linear(uint64_t linear, void* out, size_t size);
 

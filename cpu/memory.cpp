@@ -352,14 +352,24 @@ bool Core::read_physical(uint64_t paddr, void* out, size_t size) {
     return true;
 }
 
+uint8_t* Core::physical_page(uint64_t paddr) { return bus_.ram_page(paddr); }
+
+void Core::physical_written(uint64_t paddr, size_t size) {
+    while (size) {
+        const size_t len = std::min<size_t>(size, 4096 - (paddr & 0xfff));
+        blocks_->invalidate(paddr, static_cast<unsigned>(len));
+        for (Core* c : peers_) c->blocks_->invalidate(paddr, static_cast<unsigned>(len));
+        paddr += len, size -= len;
+    }
+}
+
 bool Core::write_physical(uint64_t paddr, const void* data, size_t size) {
     const auto* bytes = static_cast<const uint8_t*>(data);
     while (size) {
         uint8_t* page = bus_.ram_page(paddr);
         if (!page) return false;
         const size_t len = std::min<size_t>(size, 4096 - (paddr & 0xfff));
-        blocks_->invalidate(paddr, static_cast<unsigned>(len));
-        for (Core* c : peers_) c->blocks_->invalidate(paddr, static_cast<unsigned>(len));
+        physical_written(paddr, len);
         std::memcpy(page + (paddr & 0xfff), bytes, len);
         bytes += len, paddr += len, size -= len;
     }

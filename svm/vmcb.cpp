@@ -29,25 +29,29 @@ VmcbField next(VmcbField f, unsigned bytes) { return static_cast<VmcbField>(stat
 // A page outside RAM reads as zeros and takes no writes (the VMCB address was checked against
 // MAXPHYADDR only, as the APM does).
 Vmcb::Vmcb(cpu::Core& core, uint64_t physical) : core_(core), pa_(physical & ~0xfffull) {
-    if (!core_.read_physical(pa_, bytes_.data(), bytes_.size())) bytes_.fill(0);
+    data_ = core_.physical_page(pa_);
+    if (!data_) {
+        scratch_.fill(0);
+        data_ = scratch_.data();
+    }
 }
 
 Vmcb::~Vmcb() {
     if (dirty_begin_ < dirty_end_)
-        core_.write_physical(pa_ + dirty_begin_, bytes_.data() + dirty_begin_, dirty_end_ - dirty_begin_);
+        if (data_ != scratch_.data()) core_.physical_written(pa_ + dirty_begin_, dirty_end_ - dirty_begin_);
 }
 
 uint64_t Vmcb::get(VmcbField f) const {
     uint64_t v = 0;
     const unsigned n = size_of(f), at = static_cast<unsigned>(f);
-    if (n && n <= 8) std::memcpy(&v, bytes_.data() + at, n);  // little-endian
+    if (n && n <= 8) std::memcpy(&v, data_ + at, n);  // little-endian
     return v;
 }
 
 void Vmcb::set(VmcbField f, uint64_t value) const {
     const unsigned n = size_of(f), at = static_cast<unsigned>(f);
     if (!n || n > 8) return;
-    std::memcpy(bytes_.data() + at, &value, n);
+    std::memcpy(data_ + at, &value, n);
     dirty_begin_ = std::min(dirty_begin_, at);
     dirty_end_ = std::max(dirty_end_, at + n);
 }

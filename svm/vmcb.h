@@ -1,8 +1,7 @@
 // Reads and writes VMCB fields (and the host save area, which hvsim lays out like the VMCB
 // state save area) in physical memory, by the field names and sizes of sim/tables/vmcb.toml.
-// A Vmcb reads its 4 KiB page once and writes the bytes it changed back when it goes out of
-// scope (a VMRUN/#VMEXIT touches ~70 fields): keep one Vmcb per page alive at a time when
-// writing. Context: VMRUN, #VMEXIT, VMLOAD, VMSAVE.
+// A Vmcb works on its RAM page in place and, when it goes out of scope, tells the core which
+// bytes it changed (decoded code over them is dropped). Context: VMRUN, #VMEXIT, VMLOAD, VMSAVE.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -33,7 +32,8 @@ public:
 private:
     cpu::Core& core_;
     uint64_t pa_;
-    mutable std::array<uint8_t, 4096> bytes_;
+    uint8_t* data_;                              // the page in RAM, or scratch_
+    mutable std::array<uint8_t, 4096> scratch_;  // a page outside RAM: reads zeros, drops writes
     mutable unsigned dirty_begin_ = 4096, dirty_end_ = 0;
 };
 
