@@ -137,6 +137,11 @@ public:
     // Called from Core::reset() and when the extension is attached.
     virtual void reset(Core& c) = 0;
     virtual void report(sim::StatsWriter& out, const std::string& prefix) const = 0;
+    // The guest context the processor runs or ran last: VMX the current-VMCS pointer, SVM the
+    // physical address of the last VMRUN's VMCB; 0 when there is none. Passive observers tell
+    // partitions apart by it (sim/machine/partition_accounting.h), so the hypervisor they
+    // measure carries no instrumentation.
+    virtual uint64_t guest_context() const { return 0; }
 
 protected:
     bool nested_paging_ = false;

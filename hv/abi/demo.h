@@ -1,0 +1,19 @@
+/* Conventions between the demo's child kernels and the simulator's passive accounting
+   (sim/machine/partition_accounting.cpp): a scenario starts when the child writes its number
+   to the scenario port. In a child partition that OUT is an intercepted I/O access like any
+   other (the root's emulator completes it); the accounting recognises it at the VM exit.
+   Context: freestanding C and C++, constants only. */
+#ifndef HV_ABI_DEMO_H
+#define HV_ABI_DEMO_H
+
+#define HV_DEMO_SCENARIO_PORT 0x5c0   /* OUT dx, eax: eax = scenario number (1-based) */
+#define HV_DEMO_SCENARIO_CPUID 1      /* CPUID loop: the hypervisor answers */
+#define HV_DEMO_SCENARIO_PORT_IO 2    /* port-I/O loop: the root's emulator answers */
+#define HV_DEMO_SCENARIO_HYPERCALL 3  /* hypercall loop, and malformed calls */
+#define HV_DEMO_SCENARIO_UART 4       /* output through the root's emulated 16550 */
+#define HV_DEMO_EMULATED_PORT 0x5c4   /* a scratch register the root's emulator keeps per child */
+#define HV_DEMO_UART_PORT 0x3f8       /* COM1: the root's 16550 (passed through for the root,
+                                         emulated by the root for children) */
+#define HV_DEMO_DEBUG_EXIT_PORT 0xf4  /* the platform's debug-exit port (root only) */
+
+#endif /* HV_ABI_DEMO_H */
