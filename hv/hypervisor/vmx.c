@@ -1,0 +1,139 @@
+/* The Intel VT-x back-end: VMXON through the virt library (tests/virt/lib/vmx.c), one VMCS
+   per VP with EPT, the exits the common core needs, normalised.
+   Context: VMX root operation, ring 0, 64-bit, one CPU, interrupts off. */
+#include "hv.h"
+
+#include "vmx.h"
+#include "x86.h"
+
+/* Controls (SDM Vol. 3C 25.6.2 Table 25-6, 25.6.2 Table 25-7). */
+#define PROC_UNCONDITIONAL_IO_EXITING (1u << 24)
+#define PROC2_ENABLE_EPT (1u << 1)
+/* EPT entries (SDM 29.3.2): R/W/X in 2:0, memory type WB (6) in 5:3 of a leaf. */
+#define EPT_RWX 0x7ull
+#define EPT_MEMORY_TYPE_WB (6ull << 3)
+/* EPTP (SDM 25.6.11): memory type WB in 2:0, page-walk length - 1 = 3 in 5:3. */
+#define EPTP_WB_4_LEVEL 0x1eull
+#define INTERRUPTION_VALID (1u << 31)
+#define INTERRUPTION_DELIVER_ERROR_CODE (1u << 11)
+#define INTERRUPTION_TYPE_HARDWARE_EXCEPTION (3u << 8)
+
+static const char *vmx_enable_hv(void) {
+    const char *why = vmx_unsupported_reason();
+    if (why) return why;
+    vmx_enable();
+    const uint64_t proc2 = rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32;  /* A.3.3 allowed 1-settings */
+    if (!(proc2 & PROC2_ENABLE_EPT)) return "VMX without EPT (IA32_VMX_PROCBASED_CTLS2 bit 33)";
+    return NULL;
+}
+
+static uint64_t vmx_table_entry(uint64_t pa) { return pa | EPT_RWX; }
+static uint64_t vmx_leaf_entry(uint64_t pa) { return pa | EPT_RWX | EPT_MEMORY_TYPE_WB; }
+
+static void load(struct hv_vp *vp) {
+    static void *current;
+    if (current == vp->hw.vmcs) return;
+    if (vmptrld(virt_pa(vp->hw.vmcs)) != VMX_SUCCEED) virt_abort("hv: VMPTRLD of VP %u failed", vp->index);
+    current = vp->hw.vmcs;
+}
+
+/* The library's default VMCS (a 64-bit ring-0 guest) moved onto the partition: its page
+   tables, GDT and TSS (hv/abi/partition.h), an empty IDT, EPT, and the intercepts of a
+   Hyper-V partition: CPUID (always), HLT, synthetic MSRs (outside the MSR bitmap's ranges:
+   SDM 25.6.9), and for children every I/O port. */
+static void vmx_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_root) {
+    struct hv_partition *p = vp->partition;
+    const uint64_t base = is_root ? HV_ROOT_BASE : 0;
+    vp->hw.guest_stack_top = (void *)rsp;
+    vmx_vcpu_setup(&vp->hw);
+    vmcs_write(VMCS_GUEST_RIP, rip);
+    vmcs_write(VMCS_GUEST_RSP, rsp);
+    vmcs_write(VMCS_GUEST_CR3, base + HV_BOOT_PML4);
+    vmcs_write(VMCS_GUEST_GDTR_BASE, base + HV_BOOT_GDT);
+    vmcs_write(VMCS_GUEST_GDTR_LIMIT, 6 * 8 - 1);
+    vmcs_write(VMCS_GUEST_IDTR_BASE, 0);
+    vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0);
+    vmcs_write(VMCS_GUEST_TR_BASE, base + HV_BOOT_TSS);
+    vmcs_write(VMCS_GUEST_TR_LIMIT, 0x67);
+    vp->hw.regs.rdi = p->id;
+    vp->hw.regs.rsi = vp->index;
+    if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS,
+                          PROC_HLT_EXITING | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY_CONTROLS |
+                              (is_root ? 0 : PROC_UNCONDITIONAL_IO_EXITING), 0) ||
+        !vmx_controls_set(VMCS_SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, PROC2_ENABLE_EPT, 0))
+        virt_abort("hv: the VMX capability MSRs refuse the partition's controls");
+    vmcs_write(VMCS_MSR_BITMAPS_ADDRESS, virt_pa(virt_alloc_pages(1)));  /* zero: no MSR in range exits */
+    vmcs_write(VMCS_EPT_POINTER, virt_pa(p->slat_root) | EPTP_WB_4_LEVEL);
+}
+
+static void vmx_vp_run(struct hv_vp *vp, struct hv_exit *e) {
+    load(vp);
+    vmx_vcpu_enter(&vp->hw);
+    const struct virt_exit *x = &vp->hw.exit;
+    memset(e, 0, sizeof *e);
+    e->raw_reason = x->vmx_exit_reason;
+    e->rip = x->guest_rip;
+    e->length = x->instruction_length;
+    e->cpl = (unsigned)(vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;  /* SS.DPL is the CPL (SDM 27.3.1.2) */
+    if (x->kind != VIRT_EXIT_VM_EXIT || (x->vmx_exit_reason & (1u << 31))) {
+        e->kind = HV_EXIT_SHUTDOWN;  /* VMfail or a VM-entry failure: the VP cannot run */
+        return;
+    }
+    switch (x->reason) {
+    case EXIT_REASON_CPUID: e->kind = HV_EXIT_CPUID; break;
+    case EXIT_REASON_RDMSR: e->kind = HV_EXIT_RDMSR; break;
+    case EXIT_REASON_WRMSR: e->kind = HV_EXIT_WRMSR; break;
+    case EXIT_REASON_HLT: e->kind = HV_EXIT_HLT; break;
+    case EXIT_REASON_VMCALL: e->kind = HV_EXIT_HYPERCALL; break;
+    case EXIT_REASON_TRIPLE_FAULT: e->kind = HV_EXIT_SHUTDOWN; break;
+    case EXIT_REASON_IO_INSTRUCTION:  /* qualification: SDM 28.2.1 Table 28-5 */
+        e->kind = HV_EXIT_IO;
+        e->size = (uint8_t)((x->qualification & 7) + 1);
+        e->is_in = (x->qualification >> 3) & 1;
+        e->is_string = (x->qualification >> 4) & 1;
+        e->port = (uint16_t)(x->qualification >> 16);
+        break;
+    case EXIT_REASON_EPT_VIOLATION:
+        e->kind = HV_EXIT_SLAT_VIOLATION;
+        e->gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+        break;
+    default: e->kind = HV_EXIT_OTHER; break;
+    }
+}
+
+static void vmx_vp_advance(struct hv_vp *vp, unsigned length) {
+    load(vp);
+    vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + length);
+    /* The instruction completed: blocking by STI / MOV SS ends (SDM 25.4.2 Table 25-3). */
+    vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE) & ~3ull);
+}
+
+/* Event injection at the next VM entry (SDM 25.8.3, 27.6). */
+static void vmx_vp_inject_exception(struct hv_vp *vp, unsigned vector, int has_error, uint32_t error) {
+    load(vp);
+    vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFORMATION,
+               vector | INTERRUPTION_TYPE_HARDWARE_EXCEPTION | INTERRUPTION_VALID |
+                   (has_error ? INTERRUPTION_DELIVER_ERROR_CODE : 0));
+    vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+}
+
+/* INVEPT all-context (type 2, SDM 31.3 "INVEPT"): EPT-derived mappings are cached across VM
+   exits and entries, so a changed EPT needs it. */
+static void vmx_slat_flush(struct hv_partition *p) {
+    (void)p;
+    struct { uint64_t eptp, reserved; } descriptor = {0, 0};
+    __asm__ volatile("invept %0, %1" : : "m"(descriptor), "r"(2ull) : "cc", "memory");
+}
+
+const struct hv_backend hv_vmx_backend = {
+    .name = "vmx",
+    .enable = vmx_enable_hv,
+    .slat_table_entry = vmx_table_entry,
+    .slat_leaf_entry = vmx_leaf_entry,
+    .vp_setup = vmx_vp_setup,
+    .vp_run = vmx_vp_run,
+    .vp_advance = vmx_vp_advance,
+    .vp_inject_exception = vmx_vp_inject_exception,
+    .slat_flush = vmx_slat_flush,
+    .hypercall_code = {0x0f, 0x01, 0xc1, 0xc3},  /* VMCALL; RET */
+};

@@ -1,0 +1,115 @@
+/* The root OS: says hello on its UART, enables hypercalls and its SynIC (message page, SINTs
+   in polling mode), creates a child partition, gives it memory (the pages leave the root's
+   own address space), loads the child kernel into them, starts its VP, then serves its
+   intercepts until the child reports its end, and ends the machine with the child's status.
+   Context: root partition, ring 0, 64-bit, interrupts off (HLT is intercepted: it yields the
+   processor to the hypervisor, which resumes the root when a message arrives). */
+#include "root.h"
+
+#include "../../tests/guest/guest.h"
+
+#define SINT_POLLING (1ull << 18)
+#define SINT_VECTOR 0x50
+
+extern const char hv_child_image[], hv_child_image_end[];  /* images.S */
+
+uint8_t hv_hypercall_page[4096] __attribute__((aligned(4096)));
+static volatile struct hv_message message_page[16] __attribute__((aligned(4096)));
+static volatile uint8_t event_page[4096] __attribute__((aligned(4096)));
+static uint8_t child_memory[HV_CHILD_PAGES][4096] __attribute__((aligned(4096)));
+static uint64_t input[512] __attribute__((aligned(4096)));
+static uint64_t output[512] __attribute__((aligned(4096)));
+
+static void check(uint16_t status, const char *what) {
+    if (status != HV_STATUS_SUCCESS) virt_abort("root: %s: %s", what, hv_status_name(status));
+}
+
+static void synic_enable(void) {
+    hv_guest_wrmsr(HV_MSR_SIMP, (uint64_t)message_page | 1);
+    hv_guest_wrmsr(HV_MSR_SIEFP, (uint64_t)event_page | 1);
+    hv_guest_wrmsr(HV_MSR_SINT0 + HV_SINT_INTERCEPT, SINT_POLLING | SINT_VECTOR);
+    hv_guest_wrmsr(HV_MSR_SINT0 + HV_SINT_CHILD, SINT_POLLING | (SINT_VECTOR + 1));
+    hv_guest_wrmsr(HV_MSR_SCONTROL, 1);
+}
+
+static uint64_t create_child(void) {
+    const uint64_t size = (uint64_t)(hv_child_image_end - hv_child_image);
+    memcpy(child_memory[HV_IMAGE_OFFSET / 4096], hv_child_image, size);
+    input[0] = 0;  /* flags: every enlightenment on */
+    input[1] = 0;
+    check(hv_guest_memory(HVCALL_CREATE_PARTITION, input, output), "HvCallCreatePartition");
+    const uint64_t id = output[0];
+    check(hv_guest_fast(HVCALL_INITIALIZE_PARTITION, id, 0), "HvCallInitializePartition");
+    input[0] = id;
+    for (unsigned i = 0; i < HV_CHILD_PAGES; ++i) input[1 + i] = (uint64_t)child_memory[i] >> 12;
+    check(hv_guest_rep(HVCALL_DEPOSIT_MEMORY, HV_CHILD_PAGES, input, NULL), "HvCallDepositMemory");
+    struct hv_input_map_gpa_pages *map = (struct hv_input_map_gpa_pages *)input;
+    map->target_partition_id = id;
+    map->target_gpa_base = 0;
+    map->map_flags = HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE | HV_MAP_GPA_EXECUTABLE;
+    map->reserved = 0;
+    for (unsigned i = 0; i < HV_CHILD_PAGES; ++i) map->source_gpa_page_list[i] = (uint64_t)child_memory[i] >> 12;
+    check(hv_guest_rep(HVCALL_MAP_GPA_PAGES, HV_CHILD_PAGES, input, NULL), "HvCallMapGpaPages");
+    check(hv_guest_fast(HVCALL_FINALIZE_PARTITION, id, 0), "HvCallFinalizePartition");
+    struct hv_input_create_vp *vp = (struct hv_input_create_vp *)input;
+    memset(vp, 0, sizeof *vp);
+    vp->partition_id = id;
+    check(hv_guest_memory(HVCALL_CREATE_VP, input, NULL), "HvCallCreateVp");
+    struct hv_input_start_vp *start = (struct hv_input_start_vp *)input;
+    memset(start, 0, sizeof *start);
+    start->partition_id = id;
+    start->rip = HV_IMAGE_OFFSET;
+    start->rsp = HV_CHILD_STACK_TOP;
+    check(hv_guest_memory(HVCALL_START_VIRTUAL_PROCESSOR, input, NULL), "HvCallStartVirtualProcessor");
+    return id;
+}
+
+/* Take the message out of a slot (TLFS: copy, clear MessageType, EOM if MessagePending). */
+static int take_message(unsigned sint, struct hv_message *m) {
+    volatile struct hv_message *slot = &message_page[sint];
+    if (slot->message_type == HV_MESSAGE_TYPE_NONE) return 0;
+    memcpy(m, (const void *)slot, sizeof *m);
+    slot->message_type = HV_MESSAGE_TYPE_NONE;
+    if (m->flags & HV_MESSAGE_PENDING) hv_guest_wrmsr(HV_MSR_EOM, 0);
+    return 1;
+}
+
+static void serve(struct child_state *child) {
+    struct hv_message m;
+    while (!child->finished) {
+        __asm__ volatile("hlt");
+        if (take_message(HV_SINT_CHILD, &m)) ++child->messages;
+        for (unsigned i = 0; i < 256; ++i)  /* SINT HV_SINT_CHILD's 2048 flags */
+            if (event_page[HV_SINT_CHILD * 256 + i]) {
+                for (uint8_t b = event_page[HV_SINT_CHILD * 256 + i]; b; b &= (uint8_t)(b - 1)) ++child->events;
+                event_page[HV_SINT_CHILD * 256 + i] = 0;
+            }
+        if (!take_message(HV_SINT_INTERCEPT, &m)) continue;
+        if (m.message_type == HV_MESSAGE_TYPE_UNMAPPED_GPA) {
+            printf("root: child %lu stopped: access to GPA %#lx outside its memory\n", m.origin, m.payload[1]);
+            child->finished = 1;
+            child->status = 2;
+            break;
+        }
+        if (m.message_type != HV_MESSAGE_TYPE_X64_IO_PORT_INTERCEPT) virt_abort("root: message type %#x", m.message_type);
+        uint64_t value;
+        if (root_emulate_io((const struct hv_io_port_intercept *)m.payload, &value, child))
+            check(hv_guest_fast(HVCALL_HVSIM_COMPLETE_INTERCEPT, m.origin, value), "HvsimCompleteIntercept");
+    }
+}
+
+void kernel_main(uint64_t partition_id, uint64_t vp_index);
+void kernel_main(uint64_t partition_id, uint64_t vp_index) {
+    console_init();
+    printf("root: hello (partition %lu, VP %lu)\n", partition_id, vp_index);
+    hv_guest_enable_hypercalls();
+    synic_enable();
+    struct child_state child;
+    memset(&child, 0, sizeof child);
+    child.partition_id = create_child();
+    printf("root: child partition %lu started\n", child.partition_id);
+    serve(&child);
+    printf("root: child %lu finished with status %u after %lu emulated accesses, %lu messages, %lu events\n",
+           child.partition_id, child.status, child.intercepts, child.messages, child.events);
+    virt_exit(child.status);
+}
