@@ -134,30 +134,35 @@ static uint16_t map_gpa_pages(struct call *c) {
     return HV_STATUS_SUCCESS;
 }
 
-static uint16_t create_vp(struct call *c) {
-    uint16_t s = read_input(c, sizeof(struct hv_input_create_vp));
+/* The VP an input block names: both CreateVp and StartVirtualProcessor begin with the
+   partition id (u64) and the VP index (u32). */
+static uint16_t named_vp(struct call *c, uint64_t input_size, enum hv_vp_state expected, struct hv_vp **vp) {
+    uint16_t s = read_input(c, input_size);
     if (s) return s;
     const struct hv_input_create_vp *in = (const void *)c->input;
     struct hv_partition *p = child(in->partition_id);
     if (!p) return HV_STATUS_INVALID_PARTITION_ID;
     if (in->vp_index >= HV_MAX_VPS) return HV_STATUS_INVALID_VP_INDEX;
     if (!p->finalized) return HV_STATUS_INVALID_PARTITION_STATE;
-    struct hv_vp *vp = &p->vps[in->vp_index];
-    if (vp->state != HV_VP_UNUSED) return HV_STATUS_INVALID_VP_STATE;
-    if (!hv_partition_write_boot_area(p, 0)) return HV_STATUS_INSUFFICIENT_MEMORY;
+    *vp = &p->vps[in->vp_index];
+    return (*vp)->state == expected ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_VP_STATE;
+}
+
+static uint16_t create_vp(struct call *c) {
+    struct hv_vp *vp;
+    uint16_t s = named_vp(c, sizeof(struct hv_input_create_vp), HV_VP_UNUSED, &vp);
+    if (s) return s;
+    if (!hv_partition_write_boot_area(vp->partition, 0)) return HV_STATUS_INSUFFICIENT_MEMORY;
     vp->state = HV_VP_CREATED;
     return HV_STATUS_SUCCESS;
 }
 
 static uint16_t start_vp(struct call *c) {
-    uint16_t s = read_input(c, sizeof(struct hv_input_start_vp));
+    struct hv_vp *vp;
+    uint16_t s = named_vp(c, sizeof(struct hv_input_start_vp), HV_VP_CREATED, &vp);
     if (s) return s;
     const struct hv_input_start_vp *in = (const void *)c->input;
-    struct hv_partition *p = child(in->partition_id);
-    if (!p) return HV_STATUS_INVALID_PARTITION_ID;
-    if (in->vp_index >= HV_MAX_VPS) return HV_STATUS_INVALID_VP_INDEX;
-    struct hv_vp *vp = &p->vps[in->vp_index];
-    if (vp->state != HV_VP_CREATED) return HV_STATUS_INVALID_VP_STATE;
+    struct hv_partition *p = vp->partition;
     if (hv_partition_translate(p, in->rip) == ~0ull || hv_partition_translate(p, in->rsp - 8) == ~0ull)
         return HV_STATUS_INVALID_PARAMETER;
     hv_backend->vp_setup(vp, in->rip, in->rsp, 0);

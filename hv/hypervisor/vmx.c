@@ -14,16 +14,32 @@
 #define EPT_MEMORY_TYPE_WB (6ull << 3)
 /* EPTP (SDM 25.6.11): memory type WB in 2:0, page-walk length - 1 = 3 in 5:3. */
 #define EPTP_WB_4_LEVEL 0x1eull
+/* IA32_VMX_EPT_VPID_CAP (SDM A.10): the EPT features this hypervisor relies on. The MSR's
+   number comes from the VMX MSR table once vmx/ provides it (like x86.h's fallbacks). */
+#ifndef MSR_VMX_EPT_VPID_CAP
+#define MSR_VMX_EPT_VPID_CAP 0x48cu
+#endif
+#define EPT_CAP_WALK_LENGTH_4 (1ull << 6)
+#define EPT_CAP_WB (1ull << 14)
+#define EPT_CAP_INVEPT (1ull << 20)
+#define EPT_CAP_INVEPT_ALL_CONTEXT (1ull << 26)
+#define EPT_CAP_NEEDED (EPT_CAP_WALK_LENGTH_4 | EPT_CAP_WB | EPT_CAP_INVEPT | EPT_CAP_INVEPT_ALL_CONTEXT)
 #define INTERRUPTION_VALID (1u << 31)
 #define INTERRUPTION_DELIVER_ERROR_CODE (1u << 11)
 #define INTERRUPTION_TYPE_HARDWARE_EXCEPTION (3u << 8)
 
+/* The capability MSRs exist only as far as the ones before them say (SDM A.3.3: 48Bh needs
+   the allowed 1-setting of "activate secondary controls"; A.10: 48Ch needs EPT or VPID). */
 static const char *vmx_enable_hv(void) {
     const char *why = vmx_unsupported_reason();
     if (why) return why;
+    if (!((rdmsr(MSR_VMX_PROCBASED_CTLS) >> 32) & PROC_ACTIVATE_SECONDARY_CONTROLS))
+        return "VMX without secondary processor-based controls (IA32_VMX_PROCBASED_CTLS bit 63)";
+    if (!((rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32) & PROC2_ENABLE_EPT))
+        return "VMX without EPT (IA32_VMX_PROCBASED_CTLS2 bit 33)";
+    if ((rdmsr(MSR_VMX_EPT_VPID_CAP) & EPT_CAP_NEEDED) != EPT_CAP_NEEDED)
+        return "EPT without 4-level walks, write-back paging structures or all-context INVEPT (IA32_VMX_EPT_VPID_CAP)";
     vmx_enable();
-    const uint64_t proc2 = rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32;  /* A.3.3 allowed 1-settings */
-    if (!(proc2 & PROC2_ENABLE_EPT)) return "VMX without EPT (IA32_VMX_PROCBASED_CTLS2 bit 33)";
     return NULL;
 }
 
