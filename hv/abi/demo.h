@@ -11,6 +11,11 @@
 #define HV_DEMO_SCENARIO_PORT_IO 2    /* port-I/O loop: the root's emulator answers */
 #define HV_DEMO_SCENARIO_HYPERCALL 3  /* hypercall loop, and malformed calls */
 #define HV_DEMO_SCENARIO_UART 4       /* output through the root's emulated 16550 */
+#define HV_DEMO_SCENARIO_HOSTILE 5    /* the hostile child: random hypercalls, a wild write */
+#define HV_HOSTILE_RANDOM_CALLS 1000
+/* The hostile child's wild write: the root's first code bytes (HV_ROOT_BASE + HV_IMAGE_OFFSET,
+   hv/abi/partition.h), a GPA outside the child's memory. */
+#define HV_HOSTILE_TARGET 0x1010000
 #define HV_DEMO_EMULATED_PORT 0x5c4   /* a scratch register the root's emulator keeps per child */
 #define HV_DEMO_UART_PORT 0x3f8       /* COM1: the root's 16550 (passed through for the root,
                                          emulated by the root for children) */

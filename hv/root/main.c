@@ -7,17 +7,24 @@
 #include "root.h"
 
 #include "../../tests/guest/guest.h"
+#include "../abi/demo.h"
+
+_Static_assert(HV_HOSTILE_TARGET == HV_ROOT_BASE + HV_IMAGE_OFFSET, "the hostile child aims at the root's entry");
 
 #define SINT_POLLING (1ull << 18)
 #define SINT_VECTOR 0x50
 
-extern const char hv_child_image[], hv_child_image_end[];  /* images.S */
+extern const char hv_child_image[], hv_child_image_end[];      /* images.S: the demo child */
+extern const char hv_hostile_image[], hv_hostile_image_end[];  /* images.S: the hostile child */
 
 uint8_t hv_hypercall_page[4096] __attribute__((aligned(4096)));
 static volatile struct hv_message message_page[16] __attribute__((aligned(4096)));
 static volatile uint8_t event_page[4096] __attribute__((aligned(4096)));
-static uint8_t child_memory[HV_CHILD_PAGES][4096] __attribute__((aligned(4096)));
+static uint8_t child_memory[2][HV_CHILD_PAGES][4096] __attribute__((aligned(4096)));
 static uint64_t input[512] __attribute__((aligned(4096)));
+/* The hostile child aims its wild write at the root's first code bytes (HV_HOSTILE_TARGET):
+   the root keeps a copy to see that they did not change. */
+static uint8_t entry_copy[64];
 static uint64_t output[512] __attribute__((aligned(4096)));
 
 static void check(uint16_t status, const char *what) {
@@ -32,36 +39,41 @@ static void synic_enable(void) {
     hv_guest_wrmsr(HV_MSR_SCONTROL, 1);
 }
 
-static uint64_t create_child(void) {
-    const uint64_t size = (uint64_t)(hv_child_image_end - hv_child_image);
-    memcpy(child_memory[HV_IMAGE_OFFSET / 4096], hv_child_image, size);
+/* A child partition with `memory` (HV_CHILD_PAGES pages of the root's, which leave the root's
+   address space) holding `image` at HV_IMAGE_OFFSET, and its VP 0 (not started yet). */
+static uint64_t create_child(uint8_t (*memory)[4096], const char *image, const char *image_end) {
+    memcpy(memory[HV_IMAGE_OFFSET / 4096], image, (uint64_t)(image_end - image));
     input[0] = 0;  /* flags: every enlightenment on */
     input[1] = 0;
     check(hv_guest_memory(HVCALL_CREATE_PARTITION, input, output), "HvCallCreatePartition");
     const uint64_t id = output[0];
     check(hv_guest_fast(HVCALL_INITIALIZE_PARTITION, id, 0), "HvCallInitializePartition");
     input[0] = id;
-    for (unsigned i = 0; i < HV_CHILD_PAGES; ++i) input[1 + i] = (uint64_t)child_memory[i] >> 12;
+    for (unsigned i = 0; i < HV_CHILD_PAGES; ++i) input[1 + i] = (uint64_t)memory[i] >> 12;
     check(hv_guest_rep(HVCALL_DEPOSIT_MEMORY, HV_CHILD_PAGES, input, NULL), "HvCallDepositMemory");
     struct hv_input_map_gpa_pages *map = (struct hv_input_map_gpa_pages *)input;
     map->target_partition_id = id;
     map->target_gpa_base = 0;
     map->map_flags = HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE | HV_MAP_GPA_EXECUTABLE;
     map->reserved = 0;
-    for (unsigned i = 0; i < HV_CHILD_PAGES; ++i) map->source_gpa_page_list[i] = (uint64_t)child_memory[i] >> 12;
+    for (unsigned i = 0; i < HV_CHILD_PAGES; ++i) map->source_gpa_page_list[i] = (uint64_t)memory[i] >> 12;
     check(hv_guest_rep(HVCALL_MAP_GPA_PAGES, HV_CHILD_PAGES, input, NULL), "HvCallMapGpaPages");
     check(hv_guest_fast(HVCALL_FINALIZE_PARTITION, id, 0), "HvCallFinalizePartition");
     struct hv_input_create_vp *vp = (struct hv_input_create_vp *)input;
     memset(vp, 0, sizeof *vp);
     vp->partition_id = id;
     check(hv_guest_memory(HVCALL_CREATE_VP, input, NULL), "HvCallCreateVp");
+    return id;
+}
+
+static void start_child(uint64_t id) {
     struct hv_input_start_vp *start = (struct hv_input_start_vp *)input;
     memset(start, 0, sizeof *start);
     start->partition_id = id;
     start->rip = HV_IMAGE_OFFSET;
     start->rsp = HV_CHILD_STACK_TOP;
     check(hv_guest_memory(HVCALL_START_VIRTUAL_PROCESSOR, input, NULL), "HvCallStartVirtualProcessor");
-    return id;
+    printf("root: child partition %lu started\n", id);
 }
 
 /* Take the message out of a slot (TLFS: copy, clear MessageType, EOM if MessagePending). */
@@ -88,7 +100,7 @@ static void serve(struct child_state *child) {
         if (m.message_type == HV_MESSAGE_TYPE_UNMAPPED_GPA) {
             printf("root: child %lu stopped: access to GPA %#lx outside its memory\n", m.origin, m.payload[1]);
             child->finished = 1;
-            child->status = 2;
+            child->status = HV_CHILD_STOPPED;
             break;
         }
         if (m.message_type != HV_MESSAGE_TYPE_X64_IO_PORT_INTERCEPT) virt_abort("root: message type %#x", m.message_type);
@@ -98,18 +110,37 @@ static void serve(struct child_state *child) {
     }
 }
 
+/* Starts a created child and serves it to its end; returns its status (0: it passed its own
+   checks, HV_CHILD_STOPPED: the hypervisor stopped it). */
+static uint32_t run_child(uint64_t id) {
+    struct child_state child;
+    memset(&child, 0, sizeof child);
+    child.partition_id = id;
+    start_child(id);
+    serve(&child);
+    printf("root: child %lu finished with status %u after %lu emulated accesses, %lu messages, %lu events\n",
+           child.partition_id, child.status, child.intercepts, child.messages, child.events);
+    return child.status;
+}
+
 void kernel_main(uint64_t partition_id, uint64_t vp_index);
 void kernel_main(uint64_t partition_id, uint64_t vp_index) {
     console_init();
     printf("root: hello (partition %lu, VP %lu)\n", partition_id, vp_index);
+    memcpy(entry_copy, (const void *)HV_HOSTILE_TARGET, sizeof entry_copy);
     hv_guest_enable_hypercalls();
     synic_enable();
-    struct child_state child;
-    memset(&child, 0, sizeof child);
-    child.partition_id = create_child();
-    printf("root: child partition %lu started\n", child.partition_id);
-    serve(&child);
-    printf("root: child %lu finished with status %u after %lu emulated accesses, %lu messages, %lu events\n",
-           child.partition_id, child.status, child.intercepts, child.messages, child.events);
-    virt_exit(child.status);
+    /* Both children are created at boot and run one after the other, so each scenario's
+       counts are the running child's and the root's serving it. */
+    const uint64_t demo_id = create_child(child_memory[0], hv_child_image, hv_child_image_end);
+    const uint64_t hostile_id = create_child(child_memory[1], hv_hostile_image, hv_hostile_image_end);
+    const uint32_t demo = run_child(demo_id);
+    /* The hostile child ends stopped by the hypervisor at its write outside its memory. */
+    const uint32_t hostile = run_child(hostile_id);
+    int intact = 1;
+    for (unsigned i = 0; i < sizeof entry_copy; ++i) intact &= entry_copy[i] == ((volatile uint8_t *)HV_HOSTILE_TARGET)[i];
+    printf("root: the hostile child was %s; the root's memory is %s\n", hostile == HV_CHILD_STOPPED ? "stopped" : "NOT stopped",
+           intact ? "intact" : "CHANGED");
+    const int isolated = hostile == HV_CHILD_STOPPED && intact;
+    virt_exit(demo == 0 && isolated ? 0 : 1);
 }

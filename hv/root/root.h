@@ -7,6 +7,8 @@
 #include "../common/hypercall.h"
 #include "virt.h"  /* tests/virt/lib: printf and memcpy over the root's 16550 (console.c) */
 
+#define HV_CHILD_STOPPED 0x100  /* a child's status when the hypervisor stopped it */
+
 struct child_state {
     uint64_t partition_id;
     uint32_t scenario;

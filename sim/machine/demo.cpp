@@ -33,11 +33,12 @@ namespace {
 
 const char* scenario_name(unsigned n) {
     switch (n) {
-    case 0: return "boot: the root partition creates and starts the child";
+    case 0: return "boot: the root partition creates both children and starts the first";
     case HV_DEMO_SCENARIO_CPUID: return "CPUID loop";
     case HV_DEMO_SCENARIO_PORT_IO: return "port-I/O loop";
     case HV_DEMO_SCENARIO_HYPERCALL: return "hypercall loop";
-    case HV_DEMO_SCENARIO_UART: return "emulated UART output";
+    case HV_DEMO_SCENARIO_UART: return "emulated UART output (then the root starts the hostile child)";
+    case HV_DEMO_SCENARIO_HOSTILE: return "hostile child: random hypercalls, then a write outside its memory";
     default: return "unknown scenario";
     }
 }
@@ -92,7 +93,7 @@ int demo_main(int argc, char** argv) {
     m.events().subscribe(calls, HypercallDecoder::kinds());
 
     const std::string image = find_guest_image("hypervisor.elf");
-    std::printf("hvsim demo (%s, %s preset %s): booting %s (root partition and one child)\n",
+    std::printf("hvsim demo (%s, %s preset %s): booting %s (root partition and two children)\n",
                 cpu::to_string(config.vendor), config.vendor == cpu::Vendor::intel ? "VMX" : "SVM",
                 config.virtualization.c_str(), image.c_str());
     std::printf("--- serial output (the root partition's UART) ---\n");
@@ -108,7 +109,8 @@ int demo_main(int argc, char** argv) {
     std::printf("%-28s %llu\n", "instructions retired", static_cast<unsigned long long>(r.instructions));
     std::printf("%-28s %.3f\n", "host seconds", r.host_seconds);
     std::printf("%-28s %.1f\n", "MIPS", r.mips());
-    std::printf("%-28s %u (1 = root, 2 = child1)\n", "guest contexts (VMCS/VMCB)", contexts.count());
+    std::printf("%-28s %u (1 = root, 2 = child1, 3 = child2: the hostile one)\n", "guest contexts (VMCS/VMCB)",
+                contexts.count());
     for (const auto& [n, tally] : accounting->scenarios()) print_scenario(n, tally, *calls);
     return pass ? 0 : 1;
 }

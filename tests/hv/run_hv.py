@@ -16,37 +16,52 @@ import sys
 
 SKIP = 77
 
-# What the root and the child print (hv/root/main.c, hv/child/main.c). 247 emulated accesses:
-# 4 scenario markers, 100 in the port-I/O loop, 7 UART initialisation writes and 2 per
-# character of the child's 68-character line (LSR read, THR write).
+# What the root and the children print (hv/root/main.c, hv/child/main.c, hv/child/hostile.c).
+# The demo child: 247 emulated accesses (4 scenario markers, 100 in the port-I/O loop, 7 UART
+# initialisation writes, 2 per character of its 68-character line: LSR read, THR write). The
+# hostile child: its marker, 7 + 2 x 191 + 2 x 61 for its two lines (512); its 1000 pseudo-random
+# hypercalls get the same statuses on every vendor (they depend on our hypervisor only).
+HOSTILE_STATUSES = {"success": 10, "invalid_hypercall_code": 495, "invalid_hypercall_input": 433,
+                    "invalid_alignment": 14, "access_denied": 42, "invalid_connection_id": 6}
 SERIAL_LINES = [
     "root: hello (partition 1, VP 0)",
     "root: child partition 2 started",
     "child: hello from partition 2 VP 0 through the root's emulated UART",
     "root: child 2 finished with status 0 after 247 emulated accesses, 0 messages, 50 events",
+    "root: child partition 3 started",
+    "child: partition 3 VP 0 made 1000 random hypercalls; statuses: "
+    + " ".join(f"{k}={v}" for k, v in HOSTILE_STATUSES.items()),
+    "child: now writing to the root partition's code at 0x1010000",
+    "root: child 3 stopped: access to GPA 0x1010000 outside its memory",
+    "root: child 3 finished with status 256 after 512 emulated accesses, 0 messages, 0 events",
+    "root: the hostile child was stopped; the root's memory is intact",
 ]
 
 # Exact VM exits per scenario, partition and reason (Intel names; AMD_REASONS maps them).
 # Boot: the root's 7 WRMSRs (guest OS id, hypercall page, SIMP, SIEFP, SINT0, SINT1, SCONTROL),
-# 13 hypercall invocations (create, initialize, deposit 256 pages in 4 invocations of at most
-# 64 reps, map them in 4, finalize, create VP, start VP), its first HLT. Every I/O access of
-# the child costs the root one hypercall (complete the intercept) and one HLT; every event the
-# child signals wakes the root once (one more HLT).
+# 25 hypercall invocations (per child: create, initialize, deposit 256 pages in 4 invocations
+# of at most 64 reps, map them in 4, finalize, create VP; then start the first child's VP),
+# its first HLT. Every I/O access of a child costs the root one hypercall (complete the
+# intercept) and one HLT; every event the child signals wakes the root once (one more HLT).
+# Scenario 4 ends with the root starting the hostile child (one more hypercall and HLT).
 EXITS = {
-    0: {("root", "wrmsr"): 7, ("root", "vmcall"): 13, ("root", "hlt"): 1},
+    0: {("root", "wrmsr"): 7, ("root", "vmcall"): 25, ("root", "hlt"): 1},
     1: {("child1", "io_instruction"): 1, ("child1", "cpuid"): 100, ("root", "vmcall"): 1, ("root", "hlt"): 1},
     2: {("child1", "io_instruction"): 101, ("root", "vmcall"): 101, ("root", "hlt"): 101},
     3: {("child1", "io_instruction"): 1, ("child1", "wrmsr"): 2, ("child1", "rdmsr"): 2, ("child1", "vmcall"): 54,
         ("root", "vmcall"): 1, ("root", "hlt"): 51},
-    4: {("child1", "io_instruction"): 145, ("root", "vmcall"): 144, ("root", "hlt"): 144},
+    4: {("child1", "io_instruction"): 145, ("root", "vmcall"): 145, ("root", "hlt"): 145},
+    5: {("child2", "io_instruction"): 512, ("child2", "wrmsr"): 2, ("child2", "vmcall"): 1000,
+        ("child2", "ept_violation"): 1, ("root", "vmcall"): 512, ("root", "hlt"): 512},
 }
-AMD_REASONS = {"io_instruction": "ioio", "vmcall": "vmmcall", "rdmsr": "msr", "wrmsr": "msr"}
+AMD_REASONS = {"io_instruction": "ioio", "vmcall": "vmmcall", "rdmsr": "msr", "wrmsr": "msr",
+               "ept_violation": "npf"}
 
 HYPERCALLS = {
-    0: {("root", "create_partition", "success"): 1, ("root", "initialize_partition", "success"): 1,
-        ("root", "deposit_memory", "rep_continued"): 3, ("root", "deposit_memory", "success"): 1,
-        ("root", "map_gpa_pages", "rep_continued"): 3, ("root", "map_gpa_pages", "success"): 1,
-        ("root", "finalize_partition", "success"): 1, ("root", "create_vp", "success"): 1,
+    0: {("root", "create_partition", "success"): 2, ("root", "initialize_partition", "success"): 2,
+        ("root", "deposit_memory", "rep_continued"): 6, ("root", "deposit_memory", "success"): 2,
+        ("root", "map_gpa_pages", "rep_continued"): 6, ("root", "map_gpa_pages", "success"): 2,
+        ("root", "finalize_partition", "success"): 2, ("root", "create_vp", "success"): 2,
         ("root", "start_virtual_processor", "success"): 1},
     1: {("root", "hvsim_complete_intercept", "success"): 1},
     2: {("root", "hvsim_complete_intercept", "success"): 101},
@@ -55,8 +70,11 @@ HYPERCALLS = {
         ("child1", "signal_event", "invalid_hypercall_input"): 1,
         ("child1", "initialize_partition", "access_denied"): 1,
         ("child1", "signal_event", "invalid_connection_id"): 1},
-    4: {("root", "hvsim_complete_intercept", "success"): 144},
+    4: {("root", "hvsim_complete_intercept", "success"): 144, ("root", "start_virtual_processor", "success"): 1},
 }
+# Scenario 5: the root's completions exactly; the hostile child's calls by status must be what
+# the child itself saw (the passive decoder agrees with the guest).
+ROOT_CALLS_5 = {("root", "hvsim_complete_intercept", "success"): 512}
 
 
 def check_serial(out):
@@ -119,6 +137,16 @@ def run_hvsim(a):
         if got.get(n, ({}, {}))[1] != table:
             print(f"FAILED: scenario {n} hypercalls {got.get(n, ({}, {}))[1]} != expected {table}")
             ok = False
+    calls5 = got.get(5, ({}, {}))[1]
+    root5 = {k: v for k, v in calls5.items() if k[0] == "root"}
+    hostile = {}
+    for (partition, _, status), count in calls5.items():
+        if partition == "child2":
+            hostile[status] = hostile.get(status, 0) + count
+    if root5 != ROOT_CALLS_5 or hostile != HOSTILE_STATUSES:
+        print(f"FAILED: scenario 5 hypercalls: root {root5} (expected {ROOT_CALLS_5}), "
+              f"hostile child by status {hostile} (expected {HOSTILE_STATUSES})")
+        ok = False
     return 0 if ok else 1
 
 
