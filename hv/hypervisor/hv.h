@@ -39,6 +39,7 @@ struct hv_vp {
         unsigned length;
     } intercept;                      /* the access the root's emulator is completing */
     uint64_t pending_message_sints;   /* bit n: a message waits for SINT n's slot */
+    uint64_t pending_vectors[4];      /* SINT interrupts not delivered yet (bit v: vector v) */
     struct hv_message queued[16];     /* one queued message per SINT */
 };
 
@@ -57,7 +58,7 @@ struct hv_partition {
 /* A VM exit as the common core sees it. */
 enum hv_exit_kind {
     HV_EXIT_CPUID, HV_EXIT_RDMSR, HV_EXIT_WRMSR, HV_EXIT_IO, HV_EXIT_HLT, HV_EXIT_HYPERCALL,
-    HV_EXIT_SLAT_VIOLATION, HV_EXIT_SHUTDOWN, HV_EXIT_OTHER,
+    HV_EXIT_SLAT_VIOLATION, HV_EXIT_SHUTDOWN, HV_EXIT_INTERRUPT_WINDOW, HV_EXIT_OTHER,
 };
 struct hv_exit {
     enum hv_exit_kind kind;
@@ -84,6 +85,9 @@ struct hv_backend {
     void (*vp_run)(struct hv_vp *vp, struct hv_exit *e);
     void (*vp_advance)(struct hv_vp *vp, unsigned length);  /* RIP += length */
     void (*vp_inject_exception)(struct hv_vp *vp, unsigned vector, int has_error, uint32_t error);
+    /* Deliver an external interrupt at the next entry if the guest can take it now (RFLAGS.IF
+       and no STI/MOV-SS shadow): 1. Else arrange an interrupt-window exit and return 0. */
+    int (*vp_inject_interrupt)(struct hv_vp *vp, unsigned vector);
     /* The partition's second-level mappings changed: flush what the processor cached. */
     void (*slat_flush)(struct hv_partition *p);
     /* The hypercall instruction and RET (hypercall page contents, TLFS 3.13 / ref 1.3). */
@@ -120,6 +124,8 @@ void hv_intercept_complete(struct hv_vp *vp, uint64_t value);
    is occupied, MessagePending set). Returns an HV_STATUS. */
 uint16_t hv_synic_post(struct hv_vp *vp, unsigned sint, const struct hv_message *m);
 uint16_t hv_synic_signal(struct hv_vp *vp, unsigned sint, unsigned flag);
+/* Before entering vp: hand the highest pending SINT vector to the back-end. */
+void hv_synic_deliver_pending(struct hv_vp *vp);
 int hv_synic_msr_read(struct hv_vp *vp, uint32_t msr, uint64_t *value);
 int hv_synic_msr_write(struct hv_vp *vp, uint32_t msr, uint64_t value);
 

@@ -189,6 +189,7 @@ void hv_intercept_handle(struct hv_vp *vp, const struct hv_exit *e) {
             virt_abort("hv: the root partition shut down (exit %#lx at rip %#lx)", e->raw_reason, e->rip);
         stop_with_message(vp, HV_MESSAGE_TYPE_UNMAPPED_GPA, ~0ull);
         break;
+    case HV_EXIT_INTERRUPT_WINDOW: break;  /* the pending interrupt goes in at the next entry */
     case HV_EXIT_OTHER:
         virt_abort("hv: unexpected exit %#lx of partition %lu VP %u at rip %#lx", e->raw_reason,
                    vp->partition->id, vp->index, e->rip);

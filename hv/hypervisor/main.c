@@ -13,6 +13,19 @@ extern const char hv_root_image[], hv_root_image_end[];  /* images.S */
 
 const struct hv_backend *hv_backend;
 
+/* 8259A interrupt mask registers (OCW1 at the odd port of each controller). */
+#define PIC_MASTER_IMR 0x21
+#define PIC_SLAVE_IMR 0xa1
+
+/* No device interrupt is routed anywhere: firmware may have left the PIT ticking through the
+   8259s, and a physical interrupt not intercepted would be delivered into whichever partition
+   runs with RFLAGS.IF set (APM 15.21.1; VMX without external-interrupt exiting, SDM 26.2). The
+   root drives its devices by polling. */
+static void mask_legacy_interrupts(void) {
+    __asm__ volatile("outb %0, %1" : : "a"((uint8_t)0xff), "Nd"((uint16_t)PIC_MASTER_IMR));
+    __asm__ volatile("outb %0, %1" : : "a"((uint8_t)0xff), "Nd"((uint16_t)PIC_SLAVE_IMR));
+}
+
 static int is_intel(void) {
     uint32_t r[4];
     cpuid2(0, 0, r);
@@ -36,6 +49,7 @@ static void launch_root(void) {
 void virt_start(void);
 void virt_start(void) {
     desc_init();
+    mask_legacy_interrupts();
     hv_backend = is_intel() ? &hv_vmx_backend : &hv_svm_backend;
     const char *why = hv_backend->enable();
     if (why) {

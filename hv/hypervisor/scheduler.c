@@ -30,6 +30,7 @@ void hv_scheduler_run(void) {
         struct hv_vp *vp = root->state == HV_VP_RUNNABLE ? root : next_child();
         if (!vp) virt_abort("hv: every virtual processor is halted or stopped");
         struct hv_exit e;
+        hv_synic_deliver_pending(vp);
         hv_backend->vp_run(vp, &e);
         hv_intercept_handle(vp, &e);
         if (vp != root) last = vp;

@@ -14,6 +14,10 @@
 #define EVENTINJ_VALID (1ull << 31)         /* APM 15.20 "Event Injection" */
 #define EVENTINJ_ERROR_VALID (1ull << 11)
 #define EVENTINJ_TYPE_EXCEPTION (3ull << 8)
+#define EVENTINJ_TYPE_INTR 0ull
+#define V_IRQ (1ull << 8)                   /* VMCB 060h (APM 15.21.4 "Injecting Virtual Interrupts") */
+#define V_IGN_TPR (1ull << 20)
+#define RFLAGS_IF (1ull << 9)
 #define TLB_CONTROL_FLUSH_ALL 1
 #define CPUID_SVM_NP (1u << 0)              /* CPUID 8000000Ah:EDX[0] nested paging */
 
@@ -84,6 +88,11 @@ static void svm_vp_run(struct hv_vp *vp, struct hv_exit *e) {
     case SVM_EXIT_HLT: e->kind = HV_EXIT_HLT; e->length = 1; break;
     case SVM_EXIT_VMMCALL: e->kind = HV_EXIT_HYPERCALL; e->length = 3; break;
     case SVM_EXIT_SHUTDOWN: e->kind = HV_EXIT_SHUTDOWN; break;
+    case SVM_EXIT_VINTR:  /* the guest can take an interrupt: drop the virtual one (15.21.4) */
+        e->kind = HV_EXIT_INTERRUPT_WINDOW;
+        *vmcb_u64(vmcb, VMCB_VINTR) &= ~(V_IRQ | V_IGN_TPR);
+        svm_intercept_clear(vmcb, SVM_INTERCEPT_VINTR);
+        break;
     case SVM_EXIT_IOIO:  /* EXITINFO1: APM 15.10.2 Figure 15-2 */
         e->kind = HV_EXIT_IO;
         e->is_in = x->qualification & 1;
@@ -110,6 +119,21 @@ static void svm_vp_inject_exception(struct hv_vp *vp, unsigned vector, int has_e
                                             (has_error ? EVENTINJ_ERROR_VALID : 0) | ((uint64_t)error << 32);
 }
 
+/* EVENTINJ delivers an interrupt even with RFLAGS.IF = 0 (APM 15.20), so it is used only
+   when the guest can take one; otherwise a virtual interrupt (V_IRQ, any priority) with the
+   VINTR intercept exits when the guest could take it (APM 15.21.4). */
+static int svm_vp_inject_interrupt(struct hv_vp *vp, unsigned vector) {
+    void *vmcb = vp->hw.vmcb;
+    const int open = (*vmcb_u64(vmcb, VMCB_RFLAGS) & RFLAGS_IF) && !(*vmcb_u64(vmcb, VMCB_INTERRUPT_SHADOW) & 1);
+    if (!open) {
+        *vmcb_u64(vmcb, VMCB_VINTR) |= V_IRQ | V_IGN_TPR;
+        svm_intercept_set(vmcb, SVM_INTERCEPT_VINTR);
+        return 0;
+    }
+    *vmcb_u64(vmcb, VMCB_EVENTINJ) = vector | EVENTINJ_TYPE_INTR | EVENTINJ_VALID;
+    return 1;
+}
+
 /* A changed nested page table: flush this partition's ASID at its next VMRUN (APM 15.16.1). */
 static void svm_slat_flush(struct hv_partition *p) {
     for (unsigned i = 0; i < HV_MAX_VPS; ++i)
@@ -125,6 +149,7 @@ const struct hv_backend hv_svm_backend = {
     .vp_run = svm_vp_run,
     .vp_advance = svm_vp_advance,
     .vp_inject_exception = svm_vp_inject_exception,
+    .vp_inject_interrupt = svm_vp_inject_interrupt,
     .slat_flush = svm_slat_flush,
     .hypercall_code = {0x0f, 0x01, 0xd9, 0xc3},  /* VMMCALL; RET */
 };

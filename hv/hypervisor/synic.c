@@ -1,13 +1,16 @@
 /* The synthetic interrupt controller (TLFS "Synthetic Interrupt Controller (SynIC)",
    ../shared/reference/hyperv-vmbus.md 1.6): SCONTROL, SVERSION, SIMP, SIEFP, SINT0-15, EOM,
-   message slots with the pending-message protocol and event flags. Delivery of SINT
-   interrupts needs interrupt injection, which this hypervisor does not do yet: a SINT must be
-   programmed in polling mode (bit 18) or masked; an unmasked non-polling SINT is refused
-   (#GP) rather than silently never interrupting. A VP halted in HLT wakes when a message or
-   event reaches it. Context: VMX root / SVM host, ring 0, one CPU, interrupts off. */
+   message slots with the pending-message protocol and event flags, and the SINT's interrupt
+   on the vector the guest programs (edge: raised when a message lands in an empty slot or an
+   event flag goes from 0 to 1). Partitions have no virtual local APIC here, so a guest cannot
+   EOI: an unmasked SINT must be in polling mode (18) or AutoEOI (17), else the SINT write is
+   refused (#GP) rather than leaving an interrupt that can never be acknowledged. A VP halted
+   in HLT wakes when a message or event reaches it.
+   Context: VMX root / SVM host, ring 0, one CPU, interrupts off. */
 #include "hv.h"
 
 #define SINT_MASKED (1ull << 16)
+#define SINT_AUTO_EOI (1ull << 17)
 #define SINT_POLLING (1ull << 18)
 #define SINT_VECTOR_MASK 0xffull
 #define PAGE_ENABLE 1ull
@@ -15,8 +18,22 @@
 
 static uint64_t slot_gpa(uint64_t page_msr, unsigned sint) { return (page_msr & ~0xfffull) + sint * SLOT_BYTES; }
 
-static void wake(struct hv_vp *vp) {
+/* A SINT fired: wake the VP and, unless the SINT polls, raise its vector. */
+static void raise_sint(struct hv_vp *vp, unsigned sint) {
     if (vp->state == HV_VP_HALTED) vp->state = HV_VP_RUNNABLE;
+    const uint64_t config = vp->synic.sint[sint];
+    if (config & (SINT_MASKED | SINT_POLLING)) return;
+    const unsigned vector = (unsigned)(config & SINT_VECTOR_MASK);
+    vp->pending_vectors[vector / 64] |= 1ull << (vector % 64);
+}
+
+void hv_synic_deliver_pending(struct hv_vp *vp) {
+    for (int word = 3; word >= 0; --word) {
+        if (!vp->pending_vectors[word]) continue;
+        const unsigned bit = 63u - (unsigned)__builtin_clzll(vp->pending_vectors[word]);
+        if (hv_backend->vp_inject_interrupt(vp, (unsigned)word * 64 + bit)) vp->pending_vectors[word] &= ~(1ull << bit);
+        return;  /* one interrupt per entry; the highest vector first, as an APIC would */
+    }
 }
 
 /* Copy a message into its slot if the slot is empty (MessageType 0). */
@@ -31,7 +48,7 @@ static int deliver(struct hv_vp *vp, unsigned sint, const struct hv_message *m) 
         return 0;
     }
     hv_partition_write(p, gpa, m, sizeof *m);
-    wake(vp);
+    raise_sint(vp, sint);
     return 1;
 }
 
@@ -51,9 +68,11 @@ uint16_t hv_synic_signal(struct hv_vp *vp, unsigned sint, unsigned flag) {
     const uint64_t gpa = slot_gpa(vp->synic.siefp, sint) + flag / 8;
     uint8_t byte;
     if (!hv_partition_read(vp->partition, gpa, &byte, 1)) return HV_STATUS_INVALID_PARAMETER;
-    byte |= (uint8_t)(1u << (flag % 8));
+    const uint8_t bit = (uint8_t)(1u << (flag % 8));
+    if (byte & bit) return HV_STATUS_SUCCESS;  /* already set: no new interrupt (edge) */
+    byte |= bit;
     hv_partition_write(vp->partition, gpa, &byte, 1);
-    wake(vp);
+    raise_sint(vp, sint);
     return HV_STATUS_SUCCESS;
 }
 
@@ -83,7 +102,7 @@ int hv_synic_msr_write(struct hv_vp *vp, uint32_t msr, uint64_t value) {
     if (msr >= HV_MSR_SINT0 && msr <= HV_MSR_SINT15) {
         const uint64_t vector = value & SINT_VECTOR_MASK;
         if (vector < 16) return 0;  /* vectors 0-15 are invalid: #GP */
-        if (!(value & (SINT_MASKED | SINT_POLLING))) return 0;  /* see the file comment */
+        if (!(value & (SINT_MASKED | SINT_POLLING | SINT_AUTO_EOI))) return 0;  /* see the file comment */
         vp->synic.sint[msr - HV_MSR_SINT0] = value;
         return 1;
     }

@@ -7,6 +7,7 @@
 #include "x86.h"
 
 /* Controls (SDM Vol. 3C 25.6.2 Table 25-6, 25.6.2 Table 25-7). */
+#define PROC_INTERRUPT_WINDOW_EXITING (1u << 2)
 #define PROC_UNCONDITIONAL_IO_EXITING (1u << 24)
 #define PROC2_ENABLE_EPT (1u << 1)
 /* EPT entries (SDM 29.3.2): R/W/X in 2:0, memory type WB (6) in 5:3 of a leaf. */
@@ -27,6 +28,8 @@
 #define INTERRUPTION_VALID (1u << 31)
 #define INTERRUPTION_DELIVER_ERROR_CODE (1u << 11)
 #define INTERRUPTION_TYPE_HARDWARE_EXCEPTION (3u << 8)
+#define INTERRUPTION_TYPE_EXTERNAL 0u
+#define RFLAGS_IF (1ull << 9)
 
 /* The capability MSRs exist only as far as the ones before them say (SDM A.3.3: 48Bh needs
    the allowed 1-setting of "activate secondary controls"; A.10: 48Ch needs EPT or VPID). */
@@ -102,6 +105,10 @@ static void vmx_vp_run(struct hv_vp *vp, struct hv_exit *e) {
     case EXIT_REASON_HLT: e->kind = HV_EXIT_HLT; break;
     case EXIT_REASON_VMCALL: e->kind = HV_EXIT_HYPERCALL; break;
     case EXIT_REASON_TRIPLE_FAULT: e->kind = HV_EXIT_SHUTDOWN; break;
+    case EXIT_REASON_INTERRUPT_WINDOW:  /* the window is open: stop asking (SDM 26.7.5) */
+        e->kind = HV_EXIT_INTERRUPT_WINDOW;
+        vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, 0, PROC_INTERRUPT_WINDOW_EXITING);
+        break;
     case EXIT_REASON_IO_INSTRUCTION:  /* qualification: SDM 28.2.1 Table 28-5 */
         e->kind = HV_EXIT_IO;
         e->size = (uint8_t)((x->qualification & 7) + 1);
@@ -133,6 +140,21 @@ static void vmx_vp_inject_exception(struct hv_vp *vp, unsigned vector, int has_e
     vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error);
 }
 
+/* An external interrupt is injected only into a guest that can take it (SDM 27.3.1.5: the
+   entry check wants RFLAGS.IF = 1 and no blocking by STI or MOV SS); otherwise interrupt-
+   window exiting brings the guest back when it can (SDM 25.6.2, 26.7.5). */
+static int vmx_vp_inject_interrupt(struct hv_vp *vp, unsigned vector) {
+    load(vp);
+    const int open = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE) & 3);
+    if (!open) {
+        if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, PROC_INTERRUPT_WINDOW_EXITING, 0))
+            virt_abort("hv: VMX without interrupt-window exiting");
+        return 0;
+    }
+    vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFORMATION, vector | INTERRUPTION_TYPE_EXTERNAL | INTERRUPTION_VALID);
+    return 1;
+}
+
 /* INVEPT all-context (type 2, SDM 31.3 "INVEPT"): EPT-derived mappings are cached across VM
    exits and entries, so a changed EPT needs it. */
 static void vmx_slat_flush(struct hv_partition *p) {
@@ -150,6 +172,7 @@ const struct hv_backend hv_vmx_backend = {
     .vp_run = vmx_vp_run,
     .vp_advance = vmx_vp_advance,
     .vp_inject_exception = vmx_vp_inject_exception,
+    .vp_inject_interrupt = vmx_vp_inject_interrupt,
     .slat_flush = vmx_slat_flush,
     .hypercall_code = {0x0f, 0x01, 0xc1, 0xc3},  /* VMCALL; RET */
 };

@@ -2,8 +2,9 @@
    in polling mode), creates a child partition, gives it memory (the pages leave the root's
    own address space), loads the child kernel into them, starts its VP, then serves its
    intercepts until the child reports its end, and ends the machine with the child's status.
-   Context: root partition, ring 0, 64-bit, interrupts off (HLT is intercepted: it yields the
-   processor to the hypervisor, which resumes the root when a message arrives). */
+   Context: root partition, ring 0, 64-bit, interrupts off except in its wait (STI; HLT: the
+   intercepted HLT yields the processor to the hypervisor, which resumes the root with the
+   SINT interrupt when a message or event arrives). */
 #include "root.h"
 
 #include "../../tests/guest/guest.h"
@@ -11,7 +12,7 @@
 
 _Static_assert(HV_HOSTILE_TARGET == HV_ROOT_BASE + HV_IMAGE_OFFSET, "the hostile child aims at the root's entry");
 
-#define SINT_POLLING (1ull << 18)
+#define SINT_AUTO_EOI (1ull << 17)
 #define SINT_VECTOR 0x50
 
 extern const char hv_child_image[], hv_child_image_end[];      /* images.S: the demo child */
@@ -31,11 +32,27 @@ static void check(uint16_t status, const char *what) {
     if (status != HV_STATUS_SUCCESS) virt_abort("root: %s: %s", what, hv_status_name(status));
 }
 
+volatile uint64_t root_sint_interrupts;
+void root_sint_isr(void);  /* interrupts.S */
+static uint64_t idt[256 * 2] __attribute__((aligned(16)));
+
+/* A 64-bit interrupt gate (SDM 6.14.1): present, DPL 0, type 0Eh, code selector 08h. */
+static void set_gate(unsigned vector, void (*handler)(void)) {
+    const uint64_t a = (uint64_t)handler;
+    idt[2 * vector] = (a & 0xffff) | (0x08ull << 16) | (0x8eull << 40) | (((a >> 16) & 0xffff) << 48);
+    idt[2 * vector + 1] = a >> 32;
+}
+
+/* The SINTs interrupt on their vectors with AutoEOI: there is no virtual local APIC to EOI. */
 static void synic_enable(void) {
+    set_gate(SINT_VECTOR, root_sint_isr);
+    set_gate(SINT_VECTOR + 1, root_sint_isr);
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {sizeof idt - 1, (uint64_t)idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
     hv_guest_wrmsr(HV_MSR_SIMP, (uint64_t)message_page | 1);
     hv_guest_wrmsr(HV_MSR_SIEFP, (uint64_t)event_page | 1);
-    hv_guest_wrmsr(HV_MSR_SINT0 + HV_SINT_INTERCEPT, SINT_POLLING | SINT_VECTOR);
-    hv_guest_wrmsr(HV_MSR_SINT0 + HV_SINT_CHILD, SINT_POLLING | (SINT_VECTOR + 1));
+    hv_guest_wrmsr(HV_MSR_SINT0 + HV_SINT_INTERCEPT, SINT_AUTO_EOI | SINT_VECTOR);
+    hv_guest_wrmsr(HV_MSR_SINT0 + HV_SINT_CHILD, SINT_AUTO_EOI | (SINT_VECTOR + 1));
     hv_guest_wrmsr(HV_MSR_SCONTROL, 1);
 }
 
@@ -89,7 +106,8 @@ static int take_message(unsigned sint, struct hv_message *m) {
 static void serve(struct child_state *child) {
     struct hv_message m;
     while (!child->finished) {
-        __asm__ volatile("hlt");
+        /* Wait for a SINT interrupt: HLT in the STI shadow, so none slips in before it. */
+        __asm__ volatile("sti; hlt; cli" : : : "memory");
         if (take_message(HV_SINT_CHILD, &m)) ++child->messages;
         for (unsigned i = 0; i < 256; ++i)  /* SINT HV_SINT_CHILD's 2048 flags */
             if (event_page[HV_SINT_CHILD * 256 + i]) {
@@ -139,6 +157,7 @@ void kernel_main(uint64_t partition_id, uint64_t vp_index) {
     const uint32_t hostile = run_child(hostile_id);
     int intact = 1;
     for (unsigned i = 0; i < sizeof entry_copy; ++i) intact &= entry_copy[i] == ((volatile uint8_t *)HV_HOSTILE_TARGET)[i];
+    printf("root: %lu SynIC interrupts\n", root_sint_interrupts);
     printf("root: the hostile child was %s; the root's memory is %s\n", hostile == HV_CHILD_STOPPED ? "stopped" : "NOT stopped",
            intact ? "intact" : "CHANGED");
     const int isolated = hostile == HV_CHILD_STOPPED && intact;
