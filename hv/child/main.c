@@ -48,8 +48,9 @@ static void io_loop(void) {
 
 static void hypercall_loop(void) {
     hv_guest_enable_hypercalls();
-    expect(hv_guest_rdmsr(HV_MSR_HYPERCALL) & 1, "the hypercall page is enabled", hv_guest_rdmsr(HV_MSR_HYPERCALL));
-    expect(hv_guest_rdmsr(HV_MSR_VP_INDEX) == 0, "VP index 0", hv_guest_rdmsr(HV_MSR_VP_INDEX));
+    const uint64_t hypercall = hv_guest_rdmsr(HV_MSR_HYPERCALL), vp_index = hv_guest_rdmsr(HV_MSR_VP_INDEX);
+    expect(hypercall & 1, "the hypercall page is enabled", hypercall);
+    expect(vp_index == 0, "VP index 0", vp_index);
     for (unsigned i = 0; i < HYPERCALL_LOOPS; ++i) {
         const uint16_t s = hv_guest_fast(HVCALL_SIGNAL_EVENT, HV_CONNECTION_ROOT_EVENTS | ((uint64_t)(i % 64) << 32), 0);
         expect(s == HV_STATUS_SUCCESS, "HvCallSignalEvent succeeds", s);

@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <tuple>
 
 #include "hv/abi/demo.h"
+#include "hv_hypercalls_table.h"
 #include "sim/machine/hypercall_decoder.h"
 #include "sim/machine/machine.h"
 #include "sim/machine/partition_accounting.h"
@@ -52,15 +54,20 @@ void print_scenario(unsigned n, const PartitionAccounting::Tally& t, const Hyper
     for (const auto& [key, count] : t.exits)
         std::printf("    %-8s %-28s %llu\n", GuestContexts::name(key.first).c_str(), key.second.c_str(),
                     static_cast<unsigned long long>(count));
-    bool any = false;
+    // Codes the table does not name (the hostile child's) are one row per partition and status.
+    std::map<std::tuple<unsigned, std::string, std::string>, uint64_t> rows;
     for (const auto& [key, count] : calls.counts()) {
         if (key.scenario != n) continue;
-        if (!any) std::printf("  hypercalls by partition, code and status:\n");
-        any = true;
-        std::printf("    %-8s %-32s %-26s %llu\n", GuestContexts::name(key.partition).c_str(),
-                    (HypercallDecoder::call_name(key.code) + " (" + std::to_string(key.code) + ")").c_str(),
-                    HypercallDecoder::status_name(key.status).c_str(), static_cast<unsigned long long>(count));
+        const bool named = hv::info(static_cast<hv::HvCall>(key.code)) != nullptr;
+        const std::string call = named ? HypercallDecoder::call_name(key.code) + " (" + std::to_string(key.code) + ")"
+                                       : "unknown_code (*)";
+        rows[{key.partition, call, HypercallDecoder::status_name(key.status)}] += count;
     }
+    const bool any = !rows.empty();
+    if (any) std::printf("  hypercalls by partition, code and status:\n");
+    for (const auto& [row, count] : rows)
+        std::printf("    %-8s %-32s %-26s %llu\n", GuestContexts::name(std::get<0>(row)).c_str(), std::get<1>(row).c_str(),
+                    std::get<2>(row).c_str(), static_cast<unsigned long long>(count));
     if (!any) std::printf("  hypercalls: none\n");
 }
 

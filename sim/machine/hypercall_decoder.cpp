@@ -29,6 +29,7 @@ bool HypercallDecoder::is_hypercall_exit(const Event& e) const {
 void HypercallDecoder::on_event(const Event& e) {
     if (e.vcpu >= pending_.size()) pending_.resize(e.vcpu + 1u);
     Pending& p = pending_[e.vcpu];
+    const uint64_t context = contexts_.context(probe_, e);
     if (e.kind == EventKind::vm_exit) {
         p.active = is_hypercall_exit(e);
         if (!p.active) return;
@@ -36,7 +37,7 @@ void HypercallDecoder::on_event(const Event& e) {
         // host state the VMCS names; APM 15.6 #VMEXIT reloads RAX, RSP, not RCX).
         p.exit = e;
         p.input = probe_.reg(e.vcpu, cpu::rcx);
-        p.partition = contexts_.number(probe_.guest_context(e.vcpu));
+        p.partition = contexts_.number(context);
         return;
     }
     if (e.kind != EventKind::vm_entry || !p.active) return;
@@ -45,7 +46,7 @@ void HypercallDecoder::on_event(const Event& e) {
     // (VMX: the register itself; SVM: the VMCB's RAX, which VMRUN loads into RAX).
     uint64_t result = probe_.reg(e.vcpu, cpu::rax);
     if (probe_.vendor() == cpu::Vendor::amd) {
-        const uint64_t vmcb = probe_.guest_context(e.vcpu);
+        const uint64_t vmcb = context;
         if (vmcb) probe_.read_physical(e.vcpu, vmcb + static_cast<uint64_t>(svm::VmcbField::rax), &result, sizeof result);
     }
     const hv_hypercall_input in = hv_hypercall_input_decode(p.input);

@@ -44,11 +44,11 @@ void PartitionAccounting::on_event(const Event& e) {
         charge(0, vp.since, e.instruction + 1);  // the entry instruction is the hypervisor's
         vp.in_guest = true;
         vp.since = e.instruction + 1;
-        vp.partition = contexts_.number(probe_.guest_context(e.vcpu));
+        vp.partition = contexts_.partition(probe_, e);
         return;
     }
     if (e.kind != EventKind::vm_exit) return;
-    const unsigned partition = contexts_.number(probe_.guest_context(e.vcpu));
+    const unsigned partition = contexts_.partition(probe_, e);
     if (vp.in_guest) charge(partition, vp.since, e.instruction);
     vp.in_guest = false;
     vp.since = e.instruction;  // the exiting instruction did not retire in the guest

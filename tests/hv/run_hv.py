@@ -67,7 +67,7 @@ HYPERCALLS = {
     1: {("root", "hvsim_complete_intercept", "success"): 1},
     2: {("root", "hvsim_complete_intercept", "success"): 101},
     3: {("root", "hvsim_complete_intercept", "success"): 1, ("child1", "signal_event", "success"): 50,
-        ("child1", "code_0x7777", "invalid_hypercall_code"): 1,
+        ("child1", "unknown_code", "invalid_hypercall_code"): 1,
         ("child1", "signal_event", "invalid_hypercall_input"): 1,
         ("child1", "initialize_partition", "access_denied"): 1,
         ("child1", "signal_event", "invalid_connection_id"): 1},
@@ -97,7 +97,7 @@ def parse_demo(out):
             continue
         if current is None:
             continue
-        m = re.match(r"    (\S+)\s+(\S+) \(\d+\)\s+(\S+)\s+(\d+)$", line)
+        m = re.match(r"    (\S+)\s+(\S+) \((?:\d+|\*)\)\s+(\S+)\s+(\d+)$", line)
         if m:
             current[1][(m.group(1), m.group(2), m.group(3))] = int(m.group(4))
             continue
