@@ -4,14 +4,30 @@
 #include <string>
 
 #include "sim/machine/config.h"
+#include "vmx/vmx.h"
 
 namespace sim {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+}  // namespace
 
 std::unique_ptr<cpu::Virtualization> make_virtualization(const MachineConfig& config, unsigned cpu) {
     (void)cpu;
     if (config.virtualization == "none") return nullptr;
-    if (config.vendor == cpu::Vendor::intel)
-        throw ConfigError("--virt " + config.virtualization + ": VMX is not in this build yet (presets: none)");
+    if (config.vendor == cpu::Vendor::intel) {
+        const auto caps = vmx::capability_preset(config.virtualization);
+        if (!caps)
+            throw ConfigError("--virt " + config.virtualization + ": no such VMX preset (presets: none, " +
+                              joined(vmx::capability_preset_names()) + ")");
+        return std::make_unique<vmx::Vmx>(*caps, config.virtualization);
+    }
     throw ConfigError("--virt " + config.virtualization + ": SVM is not in this build yet (presets: none)");
 }
 
