@@ -1,58 +1,89 @@
-// The bits of the VMX control fields, named after the SDM (Vol. 3C 25.6.1 Table 25-5 pin-based,
-// 25.6.2 Tables 25-6 and 25-7 processor-based, 25.7.1 Table 25-13 VM-exit, 25.8.1 Table 25-15
-// VM-entry), and of the interruption-information and interruptibility fields (25.4.2, 25.8.3).
+// Short names for the bits of the VMX control fields (the one table: sim/tables/vmx_controls.toml,
+// SDM Vol. 3C 25.6-25.8), their default-1 classes (Appendix A.3-A.5), and the bits of the
+// interruption-information and interruptibility fields (25.4.2, 25.8.3).
 // Context: constants shared by every file of vmx/.
 #pragma once
 #include <cstdint>
 
+#include "vmx_controls_table.h"
+
 namespace vmx {
 
+constexpr uint32_t bit(VmxControl c) { return static_cast<uint32_t>(c); }
+
 namespace pin {
-inline constexpr uint32_t external_interrupt_exiting = 1u << 0, nmi_exiting = 1u << 3,
-                          virtual_nmis = 1u << 5, preemption_timer = 1u << 6,
-                          posted_interrupts = 1u << 7;
+inline constexpr uint32_t external_interrupt_exiting = bit(VmxControl::pin_external_interrupt_exiting);
+inline constexpr uint32_t nmi_exiting = bit(VmxControl::pin_nmi_exiting);
+inline constexpr uint32_t virtual_nmis = bit(VmxControl::pin_virtual_nmis);
+inline constexpr uint32_t preemption_timer = bit(VmxControl::pin_activate_vmx_preemption_timer);
+inline constexpr uint32_t posted_interrupts = bit(VmxControl::pin_process_posted_interrupts);
 inline constexpr uint32_t default1 = 0x16;  // bits 1, 2, 4 (A.3.1)
 }  // namespace pin
 
 namespace proc {
-inline constexpr uint32_t interrupt_window_exiting = 1u << 2, use_tsc_offsetting = 1u << 3,
-                          hlt_exiting = 1u << 7, invlpg_exiting = 1u << 9,
-                          mwait_exiting = 1u << 10, rdpmc_exiting = 1u << 11,
-                          rdtsc_exiting = 1u << 12, cr3_load_exiting = 1u << 15,
-                          cr3_store_exiting = 1u << 16, tertiary_controls = 1u << 17,
-                          cr8_load_exiting = 1u << 19, cr8_store_exiting = 1u << 20,
-                          use_tpr_shadow = 1u << 21, nmi_window_exiting = 1u << 22,
-                          mov_dr_exiting = 1u << 23, unconditional_io_exiting = 1u << 24,
-                          use_io_bitmaps = 1u << 25, monitor_trap_flag = 1u << 27,
-                          use_msr_bitmaps = 1u << 28, monitor_exiting = 1u << 29,
-                          pause_exiting = 1u << 30, secondary_controls = 1u << 31;
+inline constexpr uint32_t interrupt_window_exiting = bit(VmxControl::proc_interrupt_window_exiting);
+inline constexpr uint32_t use_tsc_offsetting = bit(VmxControl::proc_use_tsc_offsetting);
+inline constexpr uint32_t hlt_exiting = bit(VmxControl::proc_hlt_exiting);
+inline constexpr uint32_t invlpg_exiting = bit(VmxControl::proc_invlpg_exiting);
+inline constexpr uint32_t mwait_exiting = bit(VmxControl::proc_mwait_exiting);
+inline constexpr uint32_t rdpmc_exiting = bit(VmxControl::proc_rdpmc_exiting);
+inline constexpr uint32_t rdtsc_exiting = bit(VmxControl::proc_rdtsc_exiting);
+inline constexpr uint32_t cr3_load_exiting = bit(VmxControl::proc_cr3_load_exiting);
+inline constexpr uint32_t cr3_store_exiting = bit(VmxControl::proc_cr3_store_exiting);
+inline constexpr uint32_t cr8_load_exiting = bit(VmxControl::proc_cr8_load_exiting);
+inline constexpr uint32_t cr8_store_exiting = bit(VmxControl::proc_cr8_store_exiting);
+inline constexpr uint32_t use_tpr_shadow = bit(VmxControl::proc_use_tpr_shadow);
+inline constexpr uint32_t nmi_window_exiting = bit(VmxControl::proc_nmi_window_exiting);
+inline constexpr uint32_t mov_dr_exiting = bit(VmxControl::proc_mov_dr_exiting);
+inline constexpr uint32_t unconditional_io_exiting = bit(VmxControl::proc_unconditional_io_exiting);
+inline constexpr uint32_t use_io_bitmaps = bit(VmxControl::proc_use_io_bitmaps);
+inline constexpr uint32_t monitor_trap_flag = bit(VmxControl::proc_monitor_trap_flag);
+inline constexpr uint32_t use_msr_bitmaps = bit(VmxControl::proc_use_msr_bitmaps);
+inline constexpr uint32_t monitor_exiting = bit(VmxControl::proc_monitor_exiting);
+inline constexpr uint32_t pause_exiting = bit(VmxControl::proc_pause_exiting);
+inline constexpr uint32_t tertiary_controls = bit(VmxControl::proc_activate_tertiary_controls);
+inline constexpr uint32_t secondary_controls = bit(VmxControl::proc_activate_secondary_controls);
 inline constexpr uint32_t default1 = 0x0401e172;       // bits 1, 4-6, 8, 13-16, 26 (A.3.2)
 inline constexpr uint32_t true_default1 = 0x04006172;  // CR3-load/-store exiting may be 0
 }  // namespace proc
 
 namespace proc2 {
-inline constexpr uint32_t virtualize_apic_accesses = 1u << 0, enable_ept = 1u << 1,
-                          descriptor_table_exiting = 1u << 2, enable_rdtscp = 1u << 3,
-                          enable_vpid = 1u << 5, wbinvd_exiting = 1u << 6,
-                          unrestricted_guest = 1u << 7, pause_loop_exiting = 1u << 10,
-                          rdrand_exiting = 1u << 11, enable_invpcid = 1u << 12,
-                          enable_vm_functions = 1u << 13, rdseed_exiting = 1u << 16;
+inline constexpr uint32_t virtualize_apic_accesses = bit(VmxControl::proc2_virtualize_apic_accesses);
+inline constexpr uint32_t enable_ept = bit(VmxControl::proc2_enable_ept);
+inline constexpr uint32_t descriptor_table_exiting = bit(VmxControl::proc2_descriptor_table_exiting);
+inline constexpr uint32_t enable_rdtscp = bit(VmxControl::proc2_enable_rdtscp);
+inline constexpr uint32_t enable_vpid = bit(VmxControl::proc2_enable_vpid);
+inline constexpr uint32_t wbinvd_exiting = bit(VmxControl::proc2_wbinvd_exiting);
+inline constexpr uint32_t unrestricted_guest = bit(VmxControl::proc2_unrestricted_guest);
+inline constexpr uint32_t pause_loop_exiting = bit(VmxControl::proc2_pause_loop_exiting);
+inline constexpr uint32_t rdrand_exiting = bit(VmxControl::proc2_rdrand_exiting);
+inline constexpr uint32_t enable_invpcid = bit(VmxControl::proc2_enable_invpcid);
+inline constexpr uint32_t enable_vm_functions = bit(VmxControl::proc2_enable_vm_functions);
+inline constexpr uint32_t rdseed_exiting = bit(VmxControl::proc2_rdseed_exiting);
 }  // namespace proc2
 
 namespace exit_ctl {
-inline constexpr uint32_t save_debug_controls = 1u << 2, host_address_space_size = 1u << 9,
-                          load_perf_global_ctrl = 1u << 12, acknowledge_interrupt = 1u << 15,
-                          save_pat = 1u << 18, load_pat = 1u << 19, save_efer = 1u << 20,
-                          load_efer = 1u << 21, save_preemption_timer = 1u << 22;
+inline constexpr uint32_t save_debug_controls = bit(VmxControl::exit_save_debug_controls);
+inline constexpr uint32_t host_address_space_size = bit(VmxControl::exit_host_address_space_size);
+inline constexpr uint32_t load_perf_global_ctrl = bit(VmxControl::exit_load_ia32_perf_global_ctrl);
+inline constexpr uint32_t acknowledge_interrupt = bit(VmxControl::exit_acknowledge_interrupt_on_exit);
+inline constexpr uint32_t save_pat = bit(VmxControl::exit_save_ia32_pat);
+inline constexpr uint32_t load_pat = bit(VmxControl::exit_load_ia32_pat);
+inline constexpr uint32_t save_efer = bit(VmxControl::exit_save_ia32_efer);
+inline constexpr uint32_t load_efer = bit(VmxControl::exit_load_ia32_efer);
+inline constexpr uint32_t save_preemption_timer = bit(VmxControl::exit_save_vmx_preemption_timer_value);
 inline constexpr uint32_t default1 = 0x00036dff;       // bits 0-8, 10, 11, 13, 14, 16, 17 (A.4)
 inline constexpr uint32_t true_default1 = 0x00036dfb;  // "save debug controls" may be 0
 }  // namespace exit_ctl
 
 namespace entry_ctl {
-inline constexpr uint32_t load_debug_controls = 1u << 2, ia32e_mode_guest = 1u << 9,
-                          entry_to_smm = 1u << 10, deactivate_dual_monitor = 1u << 11,
-                          load_perf_global_ctrl = 1u << 13, load_pat = 1u << 14,
-                          load_efer = 1u << 15;
+inline constexpr uint32_t load_debug_controls = bit(VmxControl::entry_load_debug_controls);
+inline constexpr uint32_t ia32e_mode_guest = bit(VmxControl::entry_ia32e_mode_guest);
+inline constexpr uint32_t entry_to_smm = bit(VmxControl::entry_entry_to_smm);
+inline constexpr uint32_t deactivate_dual_monitor = bit(VmxControl::entry_deactivate_dual_monitor_treatment);
+inline constexpr uint32_t load_perf_global_ctrl = bit(VmxControl::entry_load_ia32_perf_global_ctrl);
+inline constexpr uint32_t load_pat = bit(VmxControl::entry_load_ia32_pat);
+inline constexpr uint32_t load_efer = bit(VmxControl::entry_load_ia32_efer);
 inline constexpr uint32_t default1 = 0x000011ff;       // bits 0-8, 12 (A.5)
 inline constexpr uint32_t true_default1 = 0x000011fb;  // "load debug controls" may be 0
 }  // namespace entry_ctl

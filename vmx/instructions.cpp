@@ -73,7 +73,7 @@ bool Vmx::common_checks(Core& c, const Insn& i, ExitReason reason, Outcome& o) {
         return false;
     }
     if (c.guest_mode()) {
-        instruction_exit(c, i, reason, memory_operand_displacement(i));
+        instruction_exit(c, i, reason, memory_operand_displacement(i, vmx_memory_operand(i)));
         o = Outcome::exit;
         return false;
     }
@@ -108,7 +108,7 @@ Outcome Vmx::vmxon(Core& c, const Insn& i) {
     if (!(s.cr0 & cpu::cr0::pe) || !(s.cr4 & cpu::cr4::vmxe) || (s.rflags() & cpu::rf::vm) || compat)
         return c.raise_ud();
     if (in_vmx_operation_) {
-        if (c.guest_mode()) return instruction_exit(c, i, ExitReason::vmxon, memory_operand_displacement(i)), Outcome::exit;
+        if (c.guest_mode()) return instruction_exit(c, i, ExitReason::vmxon, memory_operand_displacement(i, vmx_memory_operand(i))), Outcome::exit;
         if (s.cpl > 0) return c.raise_gp(0);
         return fail(c, vm_error::vmxon_in_root);
     }

@@ -19,21 +19,22 @@ bool Vmx::instruction_exit(Core& c, const cpu::Insn& i, ExitReason r, uint64_t q
     e.reason = static_cast<uint32_t>(r);
     e.qualification = qualification;
     e.instruction_length = i.length;
+    const bool mem = vmx_memory_operand(i);
     switch (r) {
         case ExitReason::vmclear: case ExitReason::vmptrld: case ExitReason::vmptrst: case ExitReason::vmxon:
-            e.instruction_info = operand_information(i, 0, 0);
+            e.instruction_info = operand_information(i, mem, 0, 0);
             e.has_instruction_info = true;
             break;
         case ExitReason::vmread:  // reg1: the r/m register operand; reg2: the field encoding
-            e.instruction_info = operand_information(i, i.reg, (i.aux & 1) ? i.reg : i.rm);
+            e.instruction_info = operand_information(i, mem, i.reg, (i.aux & 1) ? i.reg : i.rm);
             e.has_instruction_info = true;
             break;
         case ExitReason::vmwrite:
-            e.instruction_info = operand_information(i, i.rm, i.reg);
+            e.instruction_info = operand_information(i, mem, i.rm, i.reg);
             e.has_instruction_info = true;
             break;
         case ExitReason::invept: case ExitReason::invvpid:
-            e.instruction_info = operand_information(i, 0, i.reg);
+            e.instruction_info = operand_information(i, mem, 0, i.reg);
             e.has_instruction_info = true;
             break;
         default: break;
@@ -186,8 +187,8 @@ bool Vmx::intercept(Core& c, const cpu::Insn& i, InterceptInfo& x) {
             // Table 28-10: operand size 11 (1 = 32-bit), identity 29:28 (SGDT, SIDT, LGDT, LIDT).
             const unsigned identity = x.kind == Intercept::sgdt ? 0 : x.kind == Intercept::sidt ? 1
                                       : x.kind == Intercept::lgdt ? 2 : 3;
-            ExitInfo e{static_cast<uint32_t>(ExitReason::gdtr_idtr_access), memory_operand_displacement(i), i.length};
-            e.instruction_info = (operand_information(i, 0, 0) & 0x0fffffff) | (i.opsize == 2 ? 0 : 1u << 11) |
+            ExitInfo e{static_cast<uint32_t>(ExitReason::gdtr_idtr_access), memory_operand_displacement(i, true), i.length};
+            e.instruction_info = (operand_information(i, true, 0, 0) & 0x0fffffff) | (i.opsize == 2 ? 0 : 1u << 11) |
                                  (identity << 28);
             e.has_instruction_info = true;
             vm_exit(c, e);
@@ -198,8 +199,9 @@ bool Vmx::intercept(Core& c, const cpu::Insn& i, InterceptInfo& x) {
             // Table 28-11: reg1 6:3 (register form), identity 29:28 (SLDT, STR, LLDT, LTR).
             const unsigned identity = x.kind == Intercept::sldt ? 0 : x.kind == Intercept::str ? 1
                                       : x.kind == Intercept::lldt ? 2 : 3;
-            ExitInfo e{static_cast<uint32_t>(ExitReason::ldtr_tr_access), memory_operand_displacement(i), i.length};
-            e.instruction_info = (operand_information(i, i.reg, 0) & 0x0fffffff) | (identity << 28);
+            const bool memory = x.flags & flag::memory_operand;
+            ExitInfo e{static_cast<uint32_t>(ExitReason::ldtr_tr_access), memory_operand_displacement(i, memory), i.length};
+            e.instruction_info = (operand_information(i, memory, i.reg, 0) & 0x0fffffff) | (identity << 28);
             e.has_instruction_info = true;
             vm_exit(c, e);
             return true;
