@@ -44,6 +44,7 @@ enum class Intercept : uint8_t {
 namespace intercept_flag {
 inline constexpr uint8_t io_in = 1, io_string = 2, io_rep = 4;
 inline constexpr uint8_t memory_operand = 8;  // the instruction's operand is in memory
+inline constexpr uint8_t io_immediate = 16;   // IN/OUT with an immediate port (not DX)
 }  // namespace intercept_flag
 
 struct InterceptInfo {

@@ -26,6 +26,7 @@ struct CapabilityMsrs {
     uint64_t true_pinbased = 0, true_procbased = 0, true_exit = 0, true_entry = 0; // 48DH-490H
     uint64_t procbased2 = 0;          // 48BH (allowed-1 in bits 63:32)
     uint64_t procbased3 = 0;          // 492H (allowed-1 bits; 0 when not supported)
+    uint64_t exit2 = 0;               // 493H (allowed-1 bits of the secondary VM-exit controls)
     uint64_t misc = 0;                // 485H (A.6)
     uint64_t cr0_fixed0 = 0, cr0_fixed1 = 0, cr4_fixed0 = 0, cr4_fixed1 = 0;      // 486H-489H
     uint64_t vmcs_enum = 0;           // 48AH
@@ -38,6 +39,11 @@ struct CapabilityMsrs {
 struct ProcessorContext {
     bool ia32e = false;          // IA32_EFER.LMA of the host now (27.2.4: host address-space size)
     bool vmresume = false;       // VMRESUME (launch state must be "launched") vs VMLAUNCH
+    bool in_smm = false;         // the logical processor is in SMM (27.2.1.3, 27.3.1.5)
+    bool sgx = false;            // SGX supported: interruptibility bit 4 may be set (27.3.1.5)
+    // The bits of IA32_PERF_GLOBAL_CTRL that are not reserved (one per counter); the
+    // "load IA32_PERF_GLOBAL_CTRL" controls require the others to be 0 (27.2.2, 27.3.1.1).
+    uint64_t perf_global_ctrl_valid = 0;
 };
 
 struct EntryCheckResult {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "vmcs_fields_table.h"
+#include "vmx_controls_table.h"
 #include "vmx_exit_reasons_table.h"
 
 namespace {
@@ -146,6 +147,29 @@ TEST(ExitReasons, ArchitecturalAnchors) {
     EXPECT_EQ(vmx::exitReason_from_name("ept_violation"), ExitReason::ept_violation);
     for (unsigned unused : {35u, 38u, 42u, 71u})
         EXPECT_EQ(vmx::info(static_cast<ExitReason>(unused)), nullptr) << unused;
+}
+
+TEST(VmxControls, EachMaskIsItsBitInANamedControlField) {
+    const std::set<std::string_view> prefixes{"pin_", "proc_", "proc2_", "proc3_", "exit_", "entry_"};
+    for (const auto& row : vmx::kVmxControlTable) {
+        SCOPED_TRACE(row.name);
+        EXPECT_EQ(static_cast<uint64_t>(row.value), uint64_t{1} << row.bit);
+        EXPECT_TRUE(vmx::vmcsField_from_name(row.field).has_value()) << "no VMCS field " << row.field;
+        const std::string_view name(row.name);
+        EXPECT_TRUE(prefixes.contains(name.substr(0, name.find('_') + 1)));
+        EXPECT_TRUE(std::string_view(row.sdm).starts_with("Table 25-"));
+    }
+}
+
+TEST(VmxControls, ArchitecturalAnchors) {
+    using vmx::VmxControl;
+    EXPECT_EQ(static_cast<uint32_t>(VmxControl::proc_hlt_exiting), 1u << 7);
+    EXPECT_EQ(static_cast<uint32_t>(VmxControl::proc_activate_secondary_controls), 1u << 31);
+    EXPECT_EQ(static_cast<uint32_t>(VmxControl::proc2_enable_ept), 1u << 1);
+    EXPECT_EQ(static_cast<uint32_t>(VmxControl::proc2_unrestricted_guest), 1u << 7);
+    EXPECT_EQ(static_cast<uint32_t>(VmxControl::pin_virtual_nmis), 1u << 5);
+    EXPECT_EQ(static_cast<uint32_t>(VmxControl::exit_host_address_space_size), 1u << 9);
+    EXPECT_EQ(static_cast<uint32_t>(VmxControl::entry_ia32e_mode_guest), 1u << 9);
 }
 
 }  // namespace
