@@ -6,20 +6,13 @@
 #include "vmx.h"
 #include "x86.h"
 
-/* Controls (SDM Vol. 3C 25.6.2 Table 25-6, 25.6.2 Table 25-7). */
-#define PROC_INTERRUPT_WINDOW_EXITING (1u << 2)
-#define PROC_UNCONDITIONAL_IO_EXITING (1u << 24)
-#define PROC2_ENABLE_EPT (1u << 1)
+/* Control bits: VMX_PROC_* / VMX_PROC2_* from sim/tables/vmx_controls.toml (through vmx.h). */
 /* EPT entries (SDM 29.3.2): R/W/X in 2:0, memory type WB (6) in 5:3 of a leaf. */
 #define EPT_RWX 0x7ull
 #define EPT_MEMORY_TYPE_WB (6ull << 3)
 /* EPTP (SDM 25.6.11): memory type WB in 2:0, page-walk length - 1 = 3 in 5:3. */
 #define EPTP_WB_4_LEVEL 0x1eull
-/* IA32_VMX_EPT_VPID_CAP (SDM A.10): the EPT features this hypervisor relies on. The MSR's
-   number comes from the VMX MSR table once vmx/ provides it (like x86.h's fallbacks). */
-#ifndef MSR_VMX_EPT_VPID_CAP
-#define MSR_VMX_EPT_VPID_CAP 0x48cu
-#endif
+/* IA32_VMX_EPT_VPID_CAP (SDM A.10): the EPT features this hypervisor relies on. */
 #define EPT_CAP_WALK_LENGTH_4 (1ull << 6)
 #define EPT_CAP_WB (1ull << 14)
 #define EPT_CAP_INVEPT (1ull << 20)
@@ -36,9 +29,9 @@
 static const char *vmx_enable_hv(void) {
     const char *why = vmx_unsupported_reason();
     if (why) return why;
-    if (!((rdmsr(MSR_VMX_PROCBASED_CTLS) >> 32) & PROC_ACTIVATE_SECONDARY_CONTROLS))
+    if (!((rdmsr(MSR_VMX_PROCBASED_CTLS) >> 32) & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS))
         return "VMX without secondary processor-based controls (IA32_VMX_PROCBASED_CTLS bit 63)";
-    if (!((rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32) & PROC2_ENABLE_EPT))
+    if (!((rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32) & VMX_PROC2_ENABLE_EPT))
         return "VMX without EPT (IA32_VMX_PROCBASED_CTLS2 bit 33)";
     if ((rdmsr(MSR_VMX_EPT_VPID_CAP) & EPT_CAP_NEEDED) != EPT_CAP_NEEDED)
         return "EPT without 4-level walks, write-back paging structures or all-context INVEPT (IA32_VMX_EPT_VPID_CAP)";
@@ -49,8 +42,10 @@ static const char *vmx_enable_hv(void) {
 static uint64_t vmx_table_entry(uint64_t pa) { return pa | EPT_RWX; }
 static uint64_t vmx_leaf_entry(uint64_t pa) { return pa | EPT_RWX | EPT_MEMORY_TYPE_WB; }
 
+/* The current VMCS (SDM 24.1): VMPTRLD only when another VP's is. */
+static void *current;
+
 static void load(struct hv_vp *vp) {
-    static void *current;
     if (current == vp->hw.vmcs) return;
     if (vmptrld(virt_pa(vp->hw.vmcs)) != VMX_SUCCEED) virt_abort("hv: VMPTRLD of VP %u failed", vp->index);
     current = vp->hw.vmcs;
@@ -64,7 +59,8 @@ static void vmx_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_ro
     struct hv_partition *p = vp->partition;
     const uint64_t base = is_root ? HV_ROOT_BASE : 0;
     vp->hw.guest_stack_top = (void *)rsp;
-    vmx_vcpu_setup(&vp->hw);
+    vmx_vcpu_setup(&vp->hw);  /* VMCLEAR and VMPTRLD: the new VMCS is current */
+    current = vp->hw.vmcs;
     vmcs_write(VMCS_GUEST_RIP, rip);
     vmcs_write(VMCS_GUEST_RSP, rsp);
     vmcs_write(VMCS_GUEST_CR3, base + HV_BOOT_PML4);
@@ -77,12 +73,11 @@ static void vmx_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_ro
     vp->hw.regs.rdi = p->id;
     vp->hw.regs.rsi = vp->index;
     if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS,
-                          PROC_HLT_EXITING | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY_CONTROLS |
-                              (is_root ? 0 : PROC_UNCONDITIONAL_IO_EXITING), 0) ||
-        !vmx_controls_set(VMCS_SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, PROC2_ENABLE_EPT, 0))
+                          VMX_PROC_HLT_EXITING | VMX_PROC_USE_MSR_BITMAPS |
+                              (is_root ? 0 : VMX_PROC_UNCONDITIONAL_IO_EXITING), 0) ||
+        !vmx_use_ept(virt_pa(p->slat_root) | EPTP_WB_4_LEVEL))
         virt_abort("hv: the VMX capability MSRs refuse the partition's controls");
     vmcs_write(VMCS_MSR_BITMAPS_ADDRESS, virt_pa(virt_alloc_pages(1)));  /* zero: no MSR in range exits */
-    vmcs_write(VMCS_EPT_POINTER, virt_pa(p->slat_root) | EPTP_WB_4_LEVEL);
 }
 
 static void vmx_vp_run(struct hv_vp *vp, struct hv_exit *e) {
@@ -95,7 +90,9 @@ static void vmx_vp_run(struct hv_vp *vp, struct hv_exit *e) {
     e->length = x->instruction_length;
     e->cpl = (unsigned)(vmcs_read(VMCS_GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;  /* SS.DPL is the CPL (SDM 27.3.1.2) */
     if (x->kind != VIRT_EXIT_VM_EXIT || (x->vmx_exit_reason & (1u << 31))) {
-        e->kind = HV_EXIT_SHUTDOWN;  /* VMfail or a VM-entry failure: the VP cannot run */
+        /* VMfail (raw reason: the VM-instruction error) or a VM-entry failure: it cannot run. */
+        e->kind = HV_EXIT_SHUTDOWN;
+        if (x->kind != VIRT_EXIT_VM_EXIT) e->raw_reason = x->vm_instruction_error;
         return;
     }
     switch (x->reason) {
@@ -107,7 +104,7 @@ static void vmx_vp_run(struct hv_vp *vp, struct hv_exit *e) {
     case EXIT_REASON_TRIPLE_FAULT: e->kind = HV_EXIT_SHUTDOWN; break;
     case EXIT_REASON_INTERRUPT_WINDOW:  /* the window is open: stop asking (SDM 26.7.5) */
         e->kind = HV_EXIT_INTERRUPT_WINDOW;
-        vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, 0, PROC_INTERRUPT_WINDOW_EXITING);
+        vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, 0, VMX_PROC_INTERRUPT_WINDOW_EXITING);
         break;
     case EXIT_REASON_IO_INSTRUCTION:  /* qualification: SDM 28.2.1 Table 28-5 */
         e->kind = HV_EXIT_IO;
@@ -147,7 +144,7 @@ static int vmx_vp_inject_interrupt(struct hv_vp *vp, unsigned vector) {
     load(vp);
     const int open = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY_STATE) & 3);
     if (!open) {
-        if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, PROC_INTERRUPT_WINDOW_EXITING, 0))
+        if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_INTERRUPT_WINDOW_EXITING, 0))
             virt_abort("hv: VMX without interrupt-window exiting");
         return 0;
     }

@@ -18,14 +18,17 @@ namespace sim {
 
 class GuestContexts {
 public:
-    // 0 for "no guest context" (no extension, or nothing entered yet).
+    // 0 is the hypervisor (root mode); a guest whose context the extension does not report
+    // is kUnknownGuest.
+    static constexpr unsigned kUnknownGuest = ~0u;
     unsigned number(uint64_t context) {
-        if (context == 0) return 0;
+        if (context == 0) return kUnknownGuest;
         auto [it, inserted] = numbers_.try_emplace(context, static_cast<unsigned>(numbers_.size()) + 1);
         return it->second;
     }
     static std::string name(unsigned number) {
         if (number == 0) return "hypervisor";
+        if (number == kUnknownGuest) return "guest";  // the extension does not say which
         if (number == 1) return "root";
         return "child" + std::to_string(number - 1);
     }
