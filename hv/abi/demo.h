@@ -10,8 +10,11 @@
 #define HV_DEMO_SCENARIO_CPUID 1      /* CPUID loop: the hypervisor answers */
 #define HV_DEMO_SCENARIO_PORT_IO 2    /* port-I/O loop: the root's emulator answers */
 #define HV_DEMO_SCENARIO_HYPERCALL 3  /* hypercall loop, and malformed calls */
-#define HV_DEMO_SCENARIO_UART 4       /* output through the root's emulated 16550 */
-#define HV_DEMO_SCENARIO_HOSTILE 5    /* the hostile child: random hypercalls, a wild write */
+#define HV_DEMO_SCENARIO_IDE 4        /* PIO reads from the root's emulated IDE disk */
+#define HV_DEMO_SCENARIO_UART 5       /* output through the root's emulated 16550 */
+#define HV_DEMO_SCENARIO_HOSTILE 6    /* the hostile child: random hypercalls, a wild write */
+#define HV_DEMO_IDE_FIRST_SECTOR 10
+#define HV_DEMO_IDE_SECTORS 4
 #define HV_HOSTILE_RANDOM_CALLS 1000
 /* The hostile child's wild write: the root's first code bytes (HV_ROOT_BASE + HV_IMAGE_OFFSET,
    hv/abi/partition.h), a GPA outside the child's memory. */

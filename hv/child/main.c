@@ -65,15 +65,43 @@ static void hypercall_loop(void) {
     expect(s == HV_STATUS_INVALID_CONNECTION_ID, "an unknown connection", s);
 }
 
+/* PIO READ SECTORS from the emulated IDE disk (ATA/ATAPI-6 8.27, 9.5): LBA mode, one status
+   read per sector (the emulated drive is ready at once), 256 IN AX per sector; the data is
+   the disk's pattern (hv/root/ide.c). */
+static void ide_read(void) {
+    const uint32_t lba = HV_DEMO_IDE_FIRST_SECTOR;
+    outb(0x1f6, (uint8_t)(0xe0 | (lba >> 24)));  /* master, LBA */
+    outb(0x1f2, HV_DEMO_IDE_SECTORS);
+    outb(0x1f3, (uint8_t)lba);
+    outb(0x1f4, (uint8_t)(lba >> 8));
+    outb(0x1f5, (uint8_t)(lba >> 16));
+    outb(0x1f7, 0x20);  /* READ SECTORS */
+    for (uint32_t s = 0; s < HV_DEMO_IDE_SECTORS; ++s) {
+        const uint8_t status = inb(0x1f7);
+        expect((status & 0x89) == 0x08, "the drive has data (DRQ, not BSY or ERR)", status);
+        unsigned wrong = 0;
+        for (unsigned i = 0; i < 256; ++i) {
+            uint16_t w;
+            __asm__ volatile("inw %1, %0" : "=a"(w) : "Nd"((uint16_t)0x1f0));
+            wrong += w != (uint16_t)(((lba + s) << 8) ^ i ^ 0xa5a5);
+        }
+        expect(wrong == 0, "every word of the sector is the disk's", wrong);
+    }
+    const uint8_t status = inb(0x1f7);
+    expect((status & 0x89) == 0, "the transfer is over (no DRQ)", status);
+}
+
 void kernel_main(uint64_t partition_id, uint64_t vp_index);
 void kernel_main(uint64_t partition_id, uint64_t vp_index) {
-    scenario(1);
+    scenario(HV_DEMO_SCENARIO_CPUID);
     cpuid_loop();
-    scenario(2);
+    scenario(HV_DEMO_SCENARIO_PORT_IO);
     io_loop();
-    scenario(3);
+    scenario(HV_DEMO_SCENARIO_HYPERCALL);
     hypercall_loop();
-    scenario(4);
+    scenario(HV_DEMO_SCENARIO_IDE);
+    ide_read();
+    scenario(HV_DEMO_SCENARIO_UART);
     console_init();
     printf("child: hello from partition %lu VP %lu through the root's emulated UART\n", partition_id, vp_index);
     virt_exit(failures);

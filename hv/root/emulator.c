@@ -1,6 +1,6 @@
 /* The root partition's device emulator for its children (Hyper-V's worker-process role): a
-   16550 UART at COM1 whose output goes to the root's own UART, the demo's scenario and
-   scratch ports, and the debug-exit port through which a child reports its end. Unknown
+   16550 UART at COM1 whose output goes to the root's own UART, an IDE disk (ide.c), the demo's
+   scenario and scratch ports, and the debug-exit port through which a child reports its end. Unknown
    ports read all-ones and ignore writes, as on an ISA bus.
    Context: root OS, ring 0, 64-bit, interrupts off. */
 #include "root.h"
@@ -41,6 +41,8 @@ int root_emulate_io(const struct hv_io_port_intercept *io, uint64_t *value, stru
     *value = ~0ull;
     if (io->port >= HV_DEMO_UART_PORT && io->port < HV_DEMO_UART_PORT + 8) {
         *value = uart_access((uint16_t)(io->port - HV_DEMO_UART_PORT), io->is_write, out);
+    } else if (root_ide_access(io->port, io->is_write, out, value)) {
+        /* done */
     } else if (io->port == HV_DEMO_SCENARIO_PORT) {
         if (io->is_write) child->scenario = out;
         *value = child->scenario;

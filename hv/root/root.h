@@ -17,6 +17,10 @@ struct child_state {
     uint64_t intercepts, messages, events;
 };
 
+/* The emulated IDE disk (ide.c): 1 if the port is one of its registers (*result: what an IN
+   reads). */
+int root_ide_access(uint16_t port, int is_write, uint32_t value, uint64_t *result);
+
 /* Emulate one intercepted I/O access of a child; *value is what an IN reads. Returns 0 when
    the access ends the child (debug-exit port) and must not be completed. */
 int root_emulate_io(const struct hv_io_port_intercept *io, uint64_t *value, struct child_state *child);

@@ -39,6 +39,7 @@ const char* scenario_name(unsigned n) {
     case HV_DEMO_SCENARIO_CPUID: return "CPUID loop";
     case HV_DEMO_SCENARIO_PORT_IO: return "port-I/O loop";
     case HV_DEMO_SCENARIO_HYPERCALL: return "hypercall loop";
+    case HV_DEMO_SCENARIO_IDE: return "emulated IDE read (PIO, 4 sectors)";
     case HV_DEMO_SCENARIO_UART: return "emulated UART output (then the root starts the hostile child)";
     case HV_DEMO_SCENARIO_HOSTILE: return "hostile child: random hypercalls, then a write outside its memory";
     default: return "unknown scenario";
@@ -50,7 +51,9 @@ void print_scenario(unsigned n, const PartitionAccounting::Tally& t, const Hyper
     std::printf("  instructions retired:");
     for (const auto& [partition, count] : t.instructions)
         std::printf(" %s %llu", GuestContexts::name(partition).c_str(), static_cast<unsigned long long>(count));
-    std::printf("\n  intercepts (VM exits) by partition and reason:\n");
+    uint64_t exits = 0;
+    for (const auto& [key, count] : t.exits) exits += count;
+    std::printf("\n  intercepts (VM exits) by partition and reason: %llu in all\n", static_cast<unsigned long long>(exits));
     for (const auto& [key, count] : t.exits)
         std::printf("    %-8s %-28s %llu\n", GuestContexts::name(key.first).c_str(), key.second.c_str(),
                     static_cast<unsigned long long>(count));

@@ -17,8 +17,9 @@ import sys
 SKIP = 77
 
 # What the root and the children print (hv/root/main.c, hv/child/main.c, hv/child/hostile.c).
-# The demo child: 247 emulated accesses (4 scenario markers, 100 in the port-I/O loop, 7 UART
-# initialisation writes, 2 per character of its 68-character line: LSR read, THR write). The
+# The demo child: 1283 emulated accesses (5 scenario markers, 100 in the port-I/O loop, 1035 for
+# the IDE read, 7 UART initialisation writes, 2 per character of its 68-character line: LSR
+# read, THR write). The
 # hostile child: its marker, 7 + 2 x 191 + 2 x 61 for its two lines (512); its 1000 pseudo-random
 # hypercalls get the same statuses on every vendor (they depend on our hypervisor only).
 HOSTILE_STATUSES = {"success": 10, "invalid_hypercall_code": 495, "invalid_hypercall_input": 433,
@@ -27,14 +28,14 @@ SERIAL_LINES = [
     "root: hello (partition 1, VP 0)",
     "root: child partition 2 started",
     "child: hello from partition 2 VP 0 through the root's emulated UART",
-    "root: child 2 finished with status 0 after 247 emulated accesses, 0 messages, 50 events",
+    "root: child 2 finished with status 0 after 1283 emulated accesses, 0 messages, 50 events",
     "root: child partition 3 started",
     "child: partition 3 VP 0 made 1000 random hypercalls; statuses: "
     + " ".join(f"{k}={v}" for k, v in HOSTILE_STATUSES.items()),
     "child: now writing to the root partition's code at 0x1010000",
     "root: child 3 stopped: access to GPA 0x1010000 outside its memory",
     "root: child 3 finished with status 256 after 512 emulated accesses, 0 messages, 0 events",
-    "root: 811 SynIC interrupts",  # one per message (248 + 513) and per event (50): AutoEOI SINTs
+    "root: 1847 SynIC interrupts",  # one per message (1284 + 513) and per event (50): AutoEOI SINTs
     "root: the hostile child was stopped; the root's memory is intact",
 ]
 
@@ -44,15 +45,18 @@ SERIAL_LINES = [
 # of at most 64 reps, map them in 4, finalize, create VP; then start the first child's VP),
 # its first HLT. Every I/O access of a child costs the root one hypercall (complete the
 # intercept) and one HLT; every event the child signals wakes the root once (one more HLT).
-# Scenario 4 ends with the root starting the hostile child (one more hypercall and HLT).
+# Scenario 5 ends with the root starting the hostile child (one more hypercall and HLT).
 EXITS = {
     0: {("root", "wrmsr"): 7, ("root", "vmcall"): 25, ("root", "hlt"): 1},
     1: {("child1", "io_instruction"): 1, ("child1", "cpuid"): 100, ("root", "vmcall"): 1, ("root", "hlt"): 1},
     2: {("child1", "io_instruction"): 101, ("root", "vmcall"): 101, ("root", "hlt"): 101},
     3: {("child1", "io_instruction"): 1, ("child1", "wrmsr"): 2, ("child1", "rdmsr"): 2, ("child1", "vmcall"): 54,
         ("root", "vmcall"): 1, ("root", "hlt"): 51},
-    4: {("child1", "io_instruction"): 145, ("root", "vmcall"): 145, ("root", "hlt"): 145},
-    5: {("child2", "io_instruction"): 512, ("child2", "wrmsr"): 2, ("child2", "vmcall"): 1000,
+    # IDE: 6 register writes and READ SECTORS, then per sector a status read and 256 data reads,
+    # a last status read: 1035 port accesses (257 per sector) after the marker.
+    4: {("child1", "io_instruction"): 1036, ("root", "vmcall"): 1036, ("root", "hlt"): 1036},
+    5: {("child1", "io_instruction"): 145, ("root", "vmcall"): 145, ("root", "hlt"): 145},
+    6: {("child2", "io_instruction"): 512, ("child2", "wrmsr"): 2, ("child2", "vmcall"): 1000,
         ("child2", "ept_violation"): 1, ("root", "vmcall"): 512, ("root", "hlt"): 512},
 }
 AMD_REASONS = {"io_instruction": "ioio", "vmcall": "vmmcall", "rdmsr": "msr", "wrmsr": "msr",
@@ -71,11 +75,12 @@ HYPERCALLS = {
         ("child1", "signal_event", "invalid_hypercall_input"): 1,
         ("child1", "initialize_partition", "access_denied"): 1,
         ("child1", "signal_event", "invalid_connection_id"): 1},
-    4: {("root", "hvsim_complete_intercept", "success"): 144, ("root", "start_virtual_processor", "success"): 1},
+    4: {("root", "hvsim_complete_intercept", "success"): 1036},
+    5: {("root", "hvsim_complete_intercept", "success"): 144, ("root", "start_virtual_processor", "success"): 1},
 }
-# Scenario 5: the root's completions exactly; the hostile child's calls by status must be what
+# Scenario 6: the root's completions exactly; the hostile child's calls by status must be what
 # the child itself saw (the passive decoder agrees with the guest).
-ROOT_CALLS_5 = {("root", "hvsim_complete_intercept", "success"): 512}
+ROOT_CALLS_6 = {("root", "hvsim_complete_intercept", "success"): 512}
 
 
 def check_serial(out):
@@ -139,11 +144,11 @@ def run_hvsim(a):
         expected_e = {n: merge(t) for n, t in expected_exits(a.vendor).items()}
         expected_h = {n: merge(t) for n, t in HYPERCALLS.items()}
         by_status = {}
-        for (_, status), count in got.get(5, ({}, {}))[1].items():
+        for (_, status), count in got.get(6, ({}, {}))[1].items():
             by_status[status] = by_status.get(status, 0) + count
         expected_status = dict(HOSTILE_STATUSES, success=HOSTILE_STATUSES["success"] + 512)
         if by_status != expected_status:
-            print(f"FAILED: scenario 5 hypercalls by status {by_status} != expected {expected_status}")
+            print(f"FAILED: scenario 6 hypercalls by status {by_status} != expected {expected_status}")
             ok = False
     else:
         expected_e, expected_h = expected_exits(a.vendor), HYPERCALLS
@@ -155,7 +160,7 @@ def run_hvsim(a):
         if got.get(n, ({}, {}))[1] != table:
             print(f"FAILED: scenario {n} hypercalls {got.get(n, ({}, {}))[1]} != expected {table}")
             ok = False
-    if not (m and int(m.group(1)) == 0) and not check_hostile_calls(got.get(5, ({}, {}))[1]):
+    if not (m and int(m.group(1)) == 0) and not check_hostile_calls(got.get(6, ({}, {}))[1]):
         ok = False
     return 0 if ok else 1
 
@@ -168,14 +173,14 @@ def merge(table):
     return out
 
 
-def check_hostile_calls(calls5):
-    root5 = {k: v for k, v in calls5.items() if k[0] == "root"}
+def check_hostile_calls(calls6):
+    root6 = {k: v for k, v in calls6.items() if k[0] == "root"}
     hostile = {}
-    for (partition, _, status), count in calls5.items():
+    for (partition, _, status), count in calls6.items():
         if partition == "child2":
             hostile[status] = hostile.get(status, 0) + count
-    if root5 != ROOT_CALLS_5 or hostile != HOSTILE_STATUSES:
-        print(f"FAILED: scenario 5 hypercalls: root {root5} (expected {ROOT_CALLS_5}), "
+    if root6 != ROOT_CALLS_6 or hostile != HOSTILE_STATUSES:
+        print(f"FAILED: scenario 6 hypercalls: root {root6} (expected {ROOT_CALLS_6}), "
               f"hostile child by status {hostile} (expected {HOSTILE_STATUSES})")
         return False
     return True
