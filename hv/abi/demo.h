@@ -15,7 +15,7 @@
 #define HV_DEMO_SCENARIO_HOSTILE 6    /* the hostile child: random hypercalls, a wild write */
 #define HV_DEMO_IDE_FIRST_SECTOR 10
 #define HV_DEMO_IDE_SECTORS 4
-#define HV_HOSTILE_RANDOM_CALLS 1000
+#define HV_HOSTILE_RANDOM_CALLS 6000  /* random hypercalls, messages and SynIC writes */
 /* The hostile child's wild write: the root's first code bytes (HV_ROOT_BASE + HV_IMAGE_OFFSET,
    hv/abi/partition.h), a GPA outside the child's memory. */
 #define HV_HOSTILE_TARGET 0x1010000
