@@ -46,6 +46,34 @@ static void io_loop(void) {
     }
 }
 
+static uint64_t flush_input[8] __attribute__((aligned(64)));
+
+/* TLB flushes by hypercall (the enlightenment replacing shootdown IPIs): the plain form with a
+   processor mask, the Ex forms with an HV_VP_SET (sparse format, bank 0 = VP 0) in the variable
+   header, and an Ex set naming a VP this partition does not have. */
+static void flush_calls(void) {
+    flush_input[0] = 0;                      /* address space (ignored with the flag below) */
+    flush_input[1] = HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES;
+    flush_input[2] = 1;                      /* processor mask: VP 0 */
+    uint16_t s = hv_guest_memory(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, flush_input, NULL);
+    expect(s == HV_STATUS_SUCCESS, "HvCallFlushVirtualAddressSpace", s);
+    flush_input[2] = 0;                      /* HV_GENERIC_SET_SPARSE_4K */
+    flush_input[3] = 1;                      /* valid bank mask: bank 0 */
+    flush_input[4] = 1;                      /* bank 0: VP 0 */
+    flush_input[5] = 0x200000;               /* the list form's GVA ranges follow the set */
+    flush_input[6] = 0x201000;
+    s = hv_guest_call(hv_hypercall_input_encode(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX, 0, 1, 0, 0),
+                      (uint64_t)flush_input, 0) & 0xffff;
+    expect(s == HV_STATUS_SUCCESS, "HvCallFlushVirtualAddressSpaceEx", s);
+    const uint64_t r = hv_guest_call(hv_hypercall_input_encode(HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX, 0, 1, 2, 0),
+                                     (uint64_t)flush_input, 0);
+    expect(r == hv_hypercall_result(HV_STATUS_SUCCESS, 2), "HvCallFlushVirtualAddressListEx: 2 reps done", r);
+    flush_input[4] = 1ull << 1;              /* VP 1: this partition has none */
+    s = hv_guest_call(hv_hypercall_input_encode(HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX, 0, 1, 0, 0),
+                      (uint64_t)flush_input, 0) & 0xffff;
+    expect(s == HV_STATUS_INVALID_PARAMETER, "a flush naming a VP that does not exist", s);
+}
+
 static void hypercall_loop(void) {
     hv_guest_enable_hypercalls();
     const uint64_t hypercall = hv_guest_rdmsr(HV_MSR_HYPERCALL), vp_index = hv_guest_rdmsr(HV_MSR_VP_INDEX);
@@ -63,6 +91,7 @@ static void hypercall_loop(void) {
     expect(s == HV_STATUS_ACCESS_DENIED, "a partition-management call from a child", s);
     s = hv_guest_fast(HVCALL_SIGNAL_EVENT, 99, 0);
     expect(s == HV_STATUS_INVALID_CONNECTION_ID, "an unknown connection", s);
+    flush_calls();
 }
 
 /* PIO READ SECTORS from the emulated IDE disk (ATA/ATAPI-6 8.27, 9.5): LBA mode, one status

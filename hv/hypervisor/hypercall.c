@@ -28,6 +28,8 @@ static struct hv_call_shape shape_of(uint16_t code, int *known, int *root_only) 
 #define SHAPE(NAME, header) return (struct hv_call_shape){HVCALL_##NAME##_REP, HVCALL_##NAME##_FAST, header}
     case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE: SHAPE(FLUSH_VIRTUAL_ADDRESS_SPACE, 0);
     case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST: SHAPE(FLUSH_VIRTUAL_ADDRESS_LIST, 0);
+    case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX: SHAPE(FLUSH_VIRTUAL_ADDRESS_SPACE_EX, 64);
+    case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX: SHAPE(FLUSH_VIRTUAL_ADDRESS_LIST_EX, 64);
     case HVCALL_NOTIFY_LONG_SPIN_WAIT: SHAPE(NOTIFY_LONG_SPIN_WAIT, 0);
     case HVCALL_GET_PARTITION_ID: SHAPE(GET_PARTITION_ID, 0);
     case HVCALL_POST_MESSAGE: SHAPE(POST_MESSAGE, 0);
@@ -225,6 +227,36 @@ static uint16_t flush(struct call *c) {
     return HV_STATUS_SUCCESS;
 }
 
+/* The Ex forms name the processors by an HV_VP_SET after AddressSpace and Flags (TLFS
+   "HV_VP_SET"): Format (0 sparse 4K banks, 1 all), ValidBankMask, then one 64-VP bank per mask
+   bit, in the variable header; a list call's GVA ranges follow it. */
+#define HV_GENERIC_SET_SPARSE_4K 0
+#define HV_GENERIC_SET_ALL 1
+static uint16_t flush_ex(struct call *c) {
+    uint16_t s = read_input(c, 4 * sizeof(uint64_t));
+    if (s) return s;
+    const uint64_t *in = (const uint64_t *)c->input;
+    const uint64_t format = in[2], banks = in[3];
+    if (format == HV_GENERIC_SET_SPARSE_4K) {
+        unsigned count = 0;
+        for (uint64_t b = banks; b; b &= b - 1) ++count;  /* freestanding: no libgcc popcount */
+        if (count != c->in.header_qwords) return HV_STATUS_INVALID_PARAMETER;
+        for (unsigned bank = 0, k = 0; bank < 64; ++bank) {
+            if (!(banks & (1ull << bank))) continue;
+            const uint64_t vps = in[4 + k++];
+            if (bank > 0 ? vps != 0 : (vps >> HV_MAX_VPS) != 0) return HV_STATUS_INVALID_PARAMETER;
+            for (unsigned v = 0; v < HV_MAX_VPS; ++v)
+                if (bank == 0 && (vps & (1ull << v)) && c->caller->vps[v].state == HV_VP_UNUSED)
+                    return HV_STATUS_INVALID_PARAMETER;
+        }
+    } else if (format != HV_GENERIC_SET_ALL || c->in.header_qwords) {
+        return HV_STATUS_INVALID_PARAMETER;
+    }
+    hv_backend->slat_flush(c->caller);
+    c->reps_done = c->in.rep_count;
+    return HV_STATUS_SUCCESS;
+}
+
 static uint16_t perform(struct call *c) {
     switch (c->in.code) {
     case HVCALL_CREATE_PARTITION: return create_partition(c);
@@ -240,6 +272,8 @@ static uint16_t perform(struct call *c) {
     case HVCALL_SIGNAL_EVENT: return signal_event(c);
     case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE:
     case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST: return flush(c);
+    case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX:
+    case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX: return flush_ex(c);
     case HVCALL_NOTIFY_LONG_SPIN_WAIT: hv_scheduler_yield(c->vp); return HV_STATUS_SUCCESS;
     default: return HV_STATUS_INVALID_HYPERCALL_CODE;
     }

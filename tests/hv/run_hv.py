@@ -52,7 +52,7 @@ EXITS = {
     0: {("root", "wrmsr"): 7, ("root", "vmcall"): 25, ("root", "hlt"): 1},
     1: {("child1", "io_instruction"): 1, ("child1", "cpuid"): 100, ("root", "vmcall"): 1, ("root", "hlt"): 1},
     2: {("child1", "io_instruction"): 101, ("root", "vmcall"): 101, ("root", "hlt"): 101},
-    3: {("child1", "io_instruction"): 1, ("child1", "wrmsr"): 2, ("child1", "rdmsr"): 2, ("child1", "vmcall"): 54,
+    3: {("child1", "io_instruction"): 1, ("child1", "wrmsr"): 2, ("child1", "rdmsr"): 2, ("child1", "vmcall"): 58,
         ("root", "vmcall"): 1, ("root", "hlt"): 51},
     # IDE: 6 register writes and READ SECTORS, then per sector a status read and 256 data reads,
     # a last status read: 1035 port accesses (257 per sector) after the marker.
@@ -78,7 +78,11 @@ HYPERCALLS = {
         ("child1", "unknown_code", "invalid_hypercall_code"): 1,
         ("child1", "signal_event", "invalid_hypercall_input"): 1,
         ("child1", "initialize_partition", "access_denied"): 1,
-        ("child1", "signal_event", "invalid_connection_id"): 1},
+        ("child1", "signal_event", "invalid_connection_id"): 1,
+        ("child1", "flush_virtual_address_space", "success"): 1,
+        ("child1", "flush_virtual_address_space_ex", "success"): 1,
+        ("child1", "flush_virtual_address_list_ex", "success"): 1,
+        ("child1", "flush_virtual_address_space_ex", "invalid_parameter"): 1},
     4: {("root", "hvsim_complete_intercept", "success"): 1036},
     5: {("root", "hvsim_complete_intercept", "success"): 144, ("root", "start_virtual_processor", "success"): 1},
 }
