@@ -54,7 +54,7 @@ EXITS = {
     2: {("child1", "io_instruction"): 101, ("root", "vmcall"): 101, ("root", "hlt"): 101},
     3: {("child1", "io_instruction"): 1, ("child1", "wrmsr"): 2, ("child1", "rdmsr"): 2, ("child1", "vmcall"): 58,
         ("root", "vmcall"): 1, ("root", "hlt"): 51},
-    # IDE: 6 register writes and READ SECTORS, then per sector a status read and 256 data reads,
+    # IDE: 5 register writes and READ SECTORS, then per sector a status read and 256 data reads,
     # a last status read: 1035 port accesses (257 per sector) after the marker.
     4: {("child1", "io_instruction"): 1036, ("root", "vmcall"): 1036, ("root", "hlt"): 1036},
     5: {("child1", "io_instruction"): 145, ("root", "vmcall"): 145, ("root", "hlt"): 145},
