@@ -13,6 +13,9 @@
 #define HV_DEMO_SCENARIO_IDE 4        /* PIO reads from the root's emulated IDE disk */
 #define HV_DEMO_SCENARIO_UART 5       /* output through the root's emulated 16550 */
 #define HV_DEMO_SCENARIO_HOSTILE 6    /* the hostile child: random hypercalls, a wild write */
+#define HV_DEMO_SCENARIO_SPIN_ENLIGHTENED 7  /* two VPs contend for a lock, notifying long spins */
+#define HV_DEMO_SCENARIO_SPIN_PLAIN 8        /* the same without the enlightenment */
+#define HV_DEMO_SPIN_ROUNDS 20        /* lock acquisitions per VP */
 #define HV_DEMO_IDE_FIRST_SECTOR 10
 #define HV_DEMO_IDE_SECTORS 4
 #define HV_HOSTILE_RANDOM_CALLS 6000  /* random hypercalls, messages and SynIC writes */

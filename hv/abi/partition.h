@@ -14,7 +14,7 @@
 #define HV_ROOT_BASE (16ull << 20)
 #define HV_ROOT_SIZE (32ull << 20)
 #define HV_ROOT_PARTITION_ID 1
-#define HV_ROOT_ZEROED (4ull << 20)  /* the root image and its .bss fit here, zeroed at boot */
+#define HV_ROOT_ZEROED (8ull << 20)  /* the root image and its .bss fit here, zeroed at boot */
 
 /* The boot convention of a VP (hvsim; the TLFS leaves a VP's initial state to
    HvCallStartVirtualProcessor's context): the hypervisor writes, at the partition's memory
@@ -34,6 +34,7 @@
    HV_CHILD_PAGES pages mapped at GPA 0. */
 #define HV_CHILD_PAGES 256
 #define HV_CHILD_STACK_TOP (HV_CHILD_PAGES * HV_PAGE_SIZE)
+#define HV_CHILD_VP_STACK 0x10000  /* VP n's stack tops at HV_CHILD_STACK_TOP - n * this */
 
 /* Input blocks (8-byte aligned, within one page: TLFS "Hypercall Inputs and Outputs"). */
 struct hv_input_create_partition {      /* HvCallCreatePartition; output: u64 partition id */

@@ -10,9 +10,12 @@
 #include "hv_status.h"
 #include "virt.h"   /* tests/virt/lib: struct vcpu, guest registers, pages, printf, abort */
 
-#define HV_MAX_PARTITIONS 4
+#define HV_MAX_PARTITIONS 6
 #define HV_MAX_VPS 2               /* per partition (CPUID 40000005h.EAX) */
 #define HV_MAX_PAGES_PER_PARTITION 8192
+/* A VP that executed this many PAUSEs in a row (its exits say how many each stands for) is
+   spinning on something another VP must do: it yields (as after HvCallNotifyLongSpinWait). */
+#define HV_PAUSE_YIELD_SPINS 64
 
 enum hv_vp_state {
     HV_VP_UNUSED,
@@ -40,6 +43,7 @@ struct hv_vp {
     } intercept;                      /* the access the root's emulator is completing */
     uint64_t pending_message_sints;   /* bit n: a message waits for SINT n's slot */
     uint64_t pending_vectors[4];      /* SINT interrupts not delivered yet (bit v: vector v) */
+    unsigned pauses_in_row;           /* PAUSE exits since its last other exit, in PAUSEs */
     struct hv_message queued[16];     /* one queued message per SINT */
 };
 
@@ -58,7 +62,7 @@ struct hv_partition {
 /* A VM exit as the common core sees it. */
 enum hv_exit_kind {
     HV_EXIT_CPUID, HV_EXIT_RDMSR, HV_EXIT_WRMSR, HV_EXIT_IO, HV_EXIT_HLT, HV_EXIT_HYPERCALL,
-    HV_EXIT_SLAT_VIOLATION, HV_EXIT_SHUTDOWN, HV_EXIT_INTERRUPT_WINDOW, HV_EXIT_OTHER,
+    HV_EXIT_SLAT_VIOLATION, HV_EXIT_SHUTDOWN, HV_EXIT_INTERRUPT_WINDOW, HV_EXIT_PAUSE, HV_EXIT_OTHER,
 };
 struct hv_exit {
     enum hv_exit_kind kind;
@@ -67,6 +71,7 @@ struct hv_exit {
     uint16_t port;                    /* HV_EXIT_IO */
     uint8_t size, is_in, is_string;
     uint64_t gpa;                     /* HV_EXIT_SLAT_VIOLATION */
+    unsigned pauses;                  /* HV_EXIT_PAUSE: PAUSEs the exit stands for (SVM: the filter count) */
     uint64_t raw_reason;              /* the back-end's reason, for diagnostics */
     unsigned cpl;
 };

@@ -172,11 +172,14 @@ static uint16_t start_vp(struct call *c) {
     return HV_STATUS_SUCCESS;
 }
 
-/* hvsim extension: RDX = the child partition id (VP 0), R8 = the value an IN reads. */
+/* hvsim extension: RDX = the child partition id (31:0) and VP index (63:32), R8 = the value an
+   IN reads. */
 static uint16_t complete_intercept(struct call *c) {
-    struct hv_partition *p = child(c->rdx);
+    struct hv_partition *p = child((uint32_t)c->rdx);
     if (!p) return HV_STATUS_INVALID_PARTITION_ID;
-    struct hv_vp *vp = &p->vps[0];
+    const uint64_t index = c->rdx >> 32;
+    if (index >= HV_MAX_VPS) return HV_STATUS_INVALID_VP_INDEX;
+    struct hv_vp *vp = &p->vps[index];
     if (vp->state != HV_VP_WAITING_ROOT || !vp->intercept.active) return HV_STATUS_INVALID_VP_STATE;
     hv_intercept_complete(vp, c->r8);
     return HV_STATUS_SUCCESS;
@@ -274,7 +277,9 @@ static uint16_t perform(struct call *c) {
     case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST: return flush(c);
     case HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX:
     case HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX: return flush_ex(c);
-    case HVCALL_NOTIFY_LONG_SPIN_WAIT: hv_scheduler_yield(c->vp); return HV_STATUS_SUCCESS;
+    case HVCALL_NOTIFY_LONG_SPIN_WAIT:  /* fast: RDX = the spin count (informational) */
+        hv_scheduler_yield(c->vp);
+        return HV_STATUS_SUCCESS;
     default: return HV_STATUS_INVALID_HYPERCALL_CODE;
     }
 }

@@ -168,8 +168,21 @@ void hv_intercept_complete(struct hv_vp *vp, uint64_t value) {
     vp->state = HV_VP_RUNNABLE;
 }
 
+/* A VP spinning with PAUSE gives way once it has spun HV_PAUSE_YIELD_SPINS times in a row
+   (what PAUSE-loop exiting or the pause filter are for); an enlightened guest says so earlier
+   with HvCallNotifyLongSpinWait. */
+static void pause_intercept(struct hv_vp *vp, const struct hv_exit *e) {
+    hv_backend->vp_advance(vp, e->length);
+    vp->pauses_in_row += e->pauses;
+    if (vp->pauses_in_row < HV_PAUSE_YIELD_SPINS) return;
+    vp->pauses_in_row = 0;
+    hv_scheduler_yield(vp);
+}
+
 void hv_intercept_handle(struct hv_vp *vp, const struct hv_exit *e) {
+    if (e->kind != HV_EXIT_PAUSE) vp->pauses_in_row = 0;
     switch (e->kind) {
+    case HV_EXIT_PAUSE: pause_intercept(vp, e); break;
     case HV_EXIT_CPUID: cpuid_intercept(vp, e); break;
     case HV_EXIT_RDMSR:
     case HV_EXIT_WRMSR: msr_intercept(vp, e); break;

@@ -20,6 +20,10 @@
 #define RFLAGS_IF (1ull << 9)
 #define TLB_CONTROL_FLUSH_ALL 1
 #define CPUID_SVM_NP (1u << 0)              /* CPUID 8000000Ah:EDX[0] nested paging */
+#define CPUID_SVM_PAUSE_FILTER (1u << 10)   /* CPUID 8000000Ah:EDX[10] pause filter */
+
+/* PAUSEs one PAUSE exit stands for: the filter count, or 1 without a filter (every PAUSE exits). */
+static unsigned pauses_per_exit = 1;
 
 static const char *svm_enable_hv(void) {
     const char *why = svm_unsupported_reason();
@@ -27,6 +31,7 @@ static const char *svm_enable_hv(void) {
     uint32_t r[4];
     cpuid2(0x8000000a, 0, r);
     if (!(r[3] & CPUID_SVM_NP)) return "SVM without nested paging (CPUID 8000000Ah:EDX[0])";
+    if (r[3] & CPUID_SVM_PAUSE_FILTER) pauses_per_exit = HV_PAUSE_YIELD_SPINS;
     svm_enable();
     return NULL;
 }
@@ -38,7 +43,8 @@ static uint64_t svm_leaf_entry(uint64_t pa) { return pa | NPT_PRESENT_WRITABLE_U
    tables, GDT and TSS (hv/abi/partition.h), an empty IDT, nested paging with ASID = the
    partition id, and the intercepts of a Hyper-V partition: CPUID, HLT, MSRs (the permission
    map is zero: only MSRs outside its ranges, the synthetic ones, exit: APM 15.11), VMMCALL,
-   shutdown, and for children every I/O port (a permission map of ones: APM 15.10.1). */
+   shutdown, and for children every I/O port (a permission map of ones: APM 15.10.1) and
+   PAUSE through the pause filter. */
 static void svm_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_root) {
     struct hv_partition *p = vp->partition;
     const uint64_t base = is_root ? HV_ROOT_BASE : 0;
@@ -66,6 +72,10 @@ static void svm_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_ro
     svm_intercept_set(vmcb, SVM_INTERCEPT_MSR_PROT);
     svm_intercept_set(vmcb, SVM_INTERCEPT_SHUTDOWN);
     if (!is_root) {
+        /* PAUSE with the pause filter where there is one (APM 15.14.4): an exit after
+           HV_PAUSE_YIELD_SPINS PAUSEs; without it every PAUSE exits. */
+        svm_intercept_set(vmcb, SVM_INTERCEPT_PAUSE);
+        *vmcb_u16(vmcb, VMCB_PAUSE_FILTER_COUNT) = pauses_per_exit > 1 ? (uint16_t)pauses_per_exit : 0;
         svm_intercept_set(vmcb, SVM_INTERCEPT_IOIO_PROT);
         memset((void *)*vmcb_u64(vmcb, VMCB_IOPM_BASE_PA), 0xff, 3 * 4096);
     }
@@ -87,6 +97,11 @@ static void svm_vp_run(struct hv_vp *vp, struct hv_exit *e) {
     case SVM_EXIT_MSR: e->kind = x->qualification ? HV_EXIT_WRMSR : HV_EXIT_RDMSR; e->length = 2; break;
     case SVM_EXIT_HLT: e->kind = HV_EXIT_HLT; e->length = 1; break;
     case SVM_EXIT_VMMCALL: e->kind = HV_EXIT_HYPERCALL; e->length = 3; break;
+    case SVM_EXIT_PAUSE:  /* F3 90; the filter, if any, let the others pass first */
+        e->kind = HV_EXIT_PAUSE;
+        e->length = 2;
+        e->pauses = pauses_per_exit;
+        break;
     case SVM_EXIT_SHUTDOWN: e->kind = HV_EXIT_SHUTDOWN; break;
     case SVM_EXIT_VINTR:  /* the guest can take an interrupt: drop the virtual one (15.21.4) */
         e->kind = HV_EXIT_INTERRUPT_WINDOW;

@@ -54,7 +54,8 @@ static void load(struct hv_vp *vp) {
 /* The library's default VMCS (a 64-bit ring-0 guest) moved onto the partition: its page
    tables, GDT and TSS (hv/abi/partition.h), an empty IDT, EPT, and the intercepts of a
    Hyper-V partition: CPUID (always), HLT, synthetic MSRs (outside the MSR bitmap's ranges:
-   SDM 25.6.9), and for children every I/O port. */
+   SDM 25.6.9), and for children every I/O port and every PAUSE (PAUSE exiting, SDM 26.1.3:
+   the preset offers no PAUSE-loop exiting, so the hypervisor counts the spins itself). */
 static void vmx_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_root) {
     struct hv_partition *p = vp->partition;
     const uint64_t base = is_root ? HV_ROOT_BASE : 0;
@@ -74,7 +75,7 @@ static void vmx_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_ro
     vp->hw.regs.rsi = vp->index;
     if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS,
                           VMX_PROC_HLT_EXITING | VMX_PROC_USE_MSR_BITMAPS |
-                              (is_root ? 0 : VMX_PROC_UNCONDITIONAL_IO_EXITING), 0) ||
+                              (is_root ? 0 : VMX_PROC_UNCONDITIONAL_IO_EXITING | VMX_PROC_PAUSE_EXITING), 0) ||
         !vmx_use_ept(virt_pa(p->slat_root) | EPTP_WB_4_LEVEL))
         virt_abort("hv: the VMX capability MSRs refuse the partition's controls");
     vmcs_write(VMCS_MSR_BITMAPS_ADDRESS, virt_pa(virt_alloc_pages(1)));  /* zero: no MSR in range exits */
@@ -101,6 +102,7 @@ static void vmx_vp_run(struct hv_vp *vp, struct hv_exit *e) {
     case EXIT_REASON_WRMSR: e->kind = HV_EXIT_WRMSR; break;
     case EXIT_REASON_HLT: e->kind = HV_EXIT_HLT; break;
     case EXIT_REASON_VMCALL: e->kind = HV_EXIT_HYPERCALL; break;
+    case EXIT_REASON_PAUSE: e->kind = HV_EXIT_PAUSE; e->pauses = 1; break;  /* every PAUSE (no PAUSE-loop exiting) */
     case EXIT_REASON_TRIPLE_FAULT: e->kind = HV_EXIT_SHUTDOWN; break;
     case EXIT_REASON_INTERRUPT_WINDOW:  /* the window is open: stop asking (SDM 26.7.5) */
         e->kind = HV_EXIT_INTERRUPT_WINDOW;

@@ -12,4 +12,9 @@ hv_child_image_end:
 hv_hostile_image:
     .incbin HV_HOSTILE_IMAGE_PATH
 hv_hostile_image_end:
+    .balign 16
+    .globl hv_spin_image, hv_spin_image_end
+hv_spin_image:
+    .incbin HV_SPIN_IMAGE_PATH
+hv_spin_image_end:
     .section .note.GNU-stack, "", @progbits

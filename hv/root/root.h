@@ -11,6 +11,8 @@
 
 struct child_state {
     uint64_t partition_id;
+    unsigned vps;
+    int started_second;
     uint32_t scenario;
     int finished;
     uint32_t status;

@@ -41,6 +41,8 @@ const char* scenario_name(unsigned n) {
     case HV_DEMO_SCENARIO_HYPERCALL: return "hypercall loop";
     case HV_DEMO_SCENARIO_IDE: return "emulated IDE read (PIO, 4 sectors)";
     case HV_DEMO_SCENARIO_UART: return "emulated UART output (then the root starts the hostile child)";
+    case HV_DEMO_SCENARIO_SPIN_ENLIGHTENED: return "spinlock, 2 VPs, with the spin-wait enlightenment (HvCallNotifyLongSpinWait)";
+    case HV_DEMO_SCENARIO_SPIN_PLAIN: return "spinlock, 2 VPs, without it (the hypervisor counts PAUSEs)";
     case HV_DEMO_SCENARIO_HOSTILE: return "hostile child: random hypercalls, then a write outside its memory";
     default: return "unknown scenario";
     }
@@ -119,8 +121,10 @@ int demo_main(int argc, char** argv) {
     std::printf("%-28s %llu\n", "instructions retired", static_cast<unsigned long long>(r.instructions));
     std::printf("%-28s %.3f\n", "host seconds", r.host_seconds);
     std::printf("%-28s %.1f\n", "MIPS", r.mips());
-    std::printf("%-28s %u (1 = root, 2 = child1, 3 = child2: the hostile one)\n", "guest contexts (VMCS/VMCB)",
-                contexts.count());
+    std::printf("%-28s %u (one per VP, in first-entry order: 1 root, 2 child1 = the demo child,\n"
+                "%-28s 3 child2 = the hostile child, 4/5 = VP 0/1 of the spinlock child with the\n"
+                "%-28s enlightenment, 6/7 = VP 0/1 of the one without; shown as child<n-1>)\n",
+                "guest contexts (VMCS/VMCB)", contexts.count(), "", "");
     if (contexts.count() == 0)
         std::printf("note: the %s extension reports no guest context (cpu::Virtualization::guest_context), so the\n"
                     "      partitions are not told apart: their counts are under \"guest\"\n",

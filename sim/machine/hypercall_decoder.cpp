@@ -27,9 +27,8 @@ bool HypercallDecoder::is_hypercall_exit(const Event& e) const {
 }
 
 void HypercallDecoder::on_event(const Event& e) {
-    if (e.vcpu >= pending_.size()) pending_.resize(e.vcpu + 1u);
-    Pending& p = pending_[e.vcpu];
     const uint64_t context = contexts_.context(probe_, e);
+    Pending& p = pending_[{e.vcpu, context}];
     if (e.kind == EventKind::vm_exit) {
         p.active = is_hypercall_exit(e);
         if (!p.active) return;

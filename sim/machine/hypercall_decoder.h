@@ -6,7 +6,10 @@
 // returns from early (TLFS "Rep Hypercall Restarting": RCX's rep start index advanced, the
 // call re-executed) is counted with the pseudo status kRepContinued. Each invocation becomes a
 // `hypercall` event (code, rep count, status) and a count per scenario, partition, code and
-// status. Context: an EventObserver, synchronous with the event stream.
+// status. The result is the one of the same guest context's next entry, so an extension that
+// does not report its guest context (cpu::Virtualization::guest_context) gets wrong statuses
+// for calls after which the hypervisor switches VPs. Context: an EventObserver, synchronous
+// with the event stream.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -64,7 +67,9 @@ private:
     GuestContexts& contexts_;
     EventStream* out_;
     const unsigned* scenario_;
-    std::vector<Pending> pending_;
+    // Calls waiting for their result, by guest context (a VP that yields in a hypercall is not
+    // the next one entered on that processor); context 0 (not reported) falls back to the vCPU.
+    std::map<std::pair<unsigned, uint64_t>, Pending> pending_;
     std::map<Key, uint64_t> counts_;
 };
 
