@@ -7,6 +7,7 @@
    survive every attempt; the outcomes are counted. Acceptance of issue 4: 100,000 launches. */
 #include "fuzz.h"
 #include "vmx.h"
+#include "vmx_controls.h"  /* VMX_PROC_* (sim/tables/vmx_controls.toml) */
 
 #define MAX_FIELDS 512
 static uint32_t fields[MAX_FIELDS];
@@ -32,7 +33,7 @@ static void contain_guest(void) {
     uint64_t proc = 0;
     vmread(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, &proc);
     vmwrite(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS,
-            proc | PROC_HLT_EXITING | (1u << 24) /* unconditional I/O exiting, SDM Table 25-6 */);
+            proc | VMX_PROC_HLT_EXITING | VMX_PROC_UNCONDITIONAL_IO_EXITING);
 }
 
 int main(void) {
