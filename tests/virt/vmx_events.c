@@ -127,6 +127,18 @@ static enum virt_action handle_ud(struct vcpu *v, const struct virt_exit *e) {
     return VIRT_RESUME;
 }
 
+/* RDTSCP without "enable RDTSCP" is #UD (SDM 26.3), here caught by the exception bitmap. */
+static void guest_rdtscp(void) { __asm__ volatile("rdtscp" : : : "rax", "rcx", "rdx"); }
+
+static enum virt_action handle_ud_rdtscp(struct vcpu *v, const struct virt_exit *e) {
+    EXPECT_REASON(v, e, EXIT_REASON_EXCEPTION_OR_NMI);
+    const uint64_t info = vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFORMATION);
+    VIRT_EXPECT(v, info == (INFO_VALID | TYPE(3) | 6), "interruption information %#lx, expected #UD", info);
+    virt_set_guest_rip(v, e->guest_rip + 3);
+    ++v->stage;
+    return VIRT_RESUME;
+}
+
 static void guest_int3(void) { __asm__ volatile("int3"); }
 static enum virt_action init_bitmap_bp(struct vcpu *v) {
     (void)v;
@@ -199,7 +211,7 @@ static const struct injection injections[] = {
     {INFO_VALID | TYPE(6) | 3, 0, 2, 3, 2},                          /* INT3 */
 };
 static const struct virt_test tests[];
-#define FIRST_INJECTION 8  /* tests[] index of the first INJECT() row */
+#define FIRST_INJECTION 9  /* tests[] index of the first INJECT() row */
 static void guest_nothing(void) {}
 static enum virt_action init_injection(struct vcpu *v) {
     const struct injection *j = &injections[v->test - &tests[FIRST_INJECTION]];
@@ -485,6 +497,7 @@ static const struct virt_test tests[] = {
     {"vmx_cr0_lmsw_host_owned_mp", VIRT_VMX, init_lmsw, guest_lmsw, handle_lmsw, check_one},
     {"vmx_cr3_target_value_no_exit", VIRT_VMX, init_cr3_target, guest_cr3_target, handle_one, NULL},
     {"vmx_exception_bitmap_ud", VIRT_VMX, init_bitmap_ud, guest_ud2, handle_ud, check_one},
+    {"vmx_rdtscp_disabled_is_ud", VIRT_VMX, init_bitmap_ud, guest_rdtscp, handle_ud_rdtscp, check_one},
     {"vmx_exception_bitmap_int3_software", VIRT_VMX, init_bitmap_bp, guest_int3, handle_bp, check_one},
     {"vmx_pf_mask_match_exits", VIRT_VMX, init_pf_match, guest_pf, handle_pf, check_pf_match},
     {"vmx_pf_mask_mismatch_to_guest", VIRT_VMX, init_pf_nomatch, guest_pf, handle_one, check_pf_nomatch},
