@@ -374,6 +374,52 @@ static enum virt_action handle_apic_timer(struct vcpu *v, const struct virt_exit
     return VIRT_RESUME;
 }
 
+/* NMI exiting and INIT: the guest sends an NMI / INIT to its own APIC ID through the x2APIC ICR
+   (MSR 830h, let through by an empty MSR bitmap); NMI exiting turns the NMI into exit 0 with
+   interruption type 2, and INIT always exits in VMX non-root operation (exit 3, SDM 26.2). */
+#define X2APIC_ICR 0x830
+#define ICR_NMI ((4u << 8) | (1u << 14))
+#define ICR_INIT ((5u << 8) | (1u << 14))
+static void guest_self_nmi(void) { wrmsr(X2APIC_ICR, ICR_NMI); }
+static void guest_self_init(void) { wrmsr(X2APIC_ICR, ICR_INIT); }
+static enum virt_action init_self_ipi(struct vcpu *v, uint32_t pin) {
+    wrmsr(0x1b, rdmsr(0x1b) | (1u << 11) | (1u << 10));  /* x2APIC mode */
+    if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_MSR_BITMAPS, 0) ||
+        (pin && !vmx_controls_set(VMCS_PIN_BASED_VM_EXECUTION_CONTROLS, pin, 0)))
+        return virt_skip(v, "MSR bitmaps / NMI exiting not allowed");
+    vmcs_write(VMCS_MSR_BITMAPS_ADDRESS, virt_pa(virt_alloc_pages(1)));
+    return VIRT_RESUME;
+}
+static enum virt_action init_self_nmi(struct vcpu *v) { return init_self_ipi(v, VMX_PIN_NMI_EXITING); }
+static enum virt_action init_self_init(struct vcpu *v) { return init_self_ipi(v, 0); }
+static enum virt_action handle_self_nmi(struct vcpu *v, const struct virt_exit *e) {
+    EXPECT_REASON(v, e, EXIT_REASON_EXCEPTION_OR_NMI);
+    const uint64_t info = vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFORMATION);
+    VIRT_EXPECT(v, (info & 0x80000fff) == (INFO_VALID | TYPE(2) | 2), "interruption information %#lx, expected NMI", info);
+    ++v->stage;
+    return VIRT_RESUME;
+}
+static enum virt_action handle_self_init(struct vcpu *v, const struct virt_exit *e) {
+    EXPECT_REASON(v, e, EXIT_REASON_INIT_SIGNAL);
+    return VIRT_PASS;
+}
+
+/* A guest entered in the HLT activity state stays halted until the preemption timer exits;
+   the exit saves activity state HLT (28.3.4). */
+static enum virt_action init_hlt_activity(struct vcpu *v) {
+    if (init_preemption(v) != VIRT_RESUME) return VIRT_SKIP;
+    vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 1);
+    return VIRT_RESUME;
+}
+static enum virt_action handle_hlt_activity(struct vcpu *v, const struct virt_exit *e) {
+    EXPECT_REASON(v, e, EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED);
+    VIRT_EXPECT(v, vmcs_read(VMCS_GUEST_ACTIVITY_STATE) == 1, "saved activity state %lu, expected HLT",
+                vmcs_read(VMCS_GUEST_ACTIVITY_STATE));
+    VIRT_EXPECT(v, e->guest_rip == (uint64_t)virt_guest_entry_vmx, "the halted guest ran to %#lx", e->guest_rip);
+    vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 0);
+    return handle_preemption(v, e);
+}
+
 /* ---- EPT ---- */
 static uint8_t ept_page[4096] __attribute__((aligned(4096)));
 static uint64_t ept_root;
@@ -514,6 +560,9 @@ static const struct virt_test tests[] = {
     {"vmx_nmi_window", VIRT_VMX, init_nmi_window, guest_nothing, handle_nmi_window, check_one},
     {"vmx_preemption_timer", VIRT_VMX, init_preemption, guest_spin, handle_preemption, check_one},
     {"vmx_monitor_trap_flag", VIRT_VMX, init_mtf, guest_nothing, handle_mtf, check_one},
+    {"vmx_nmi_exiting_self_ipi", VIRT_VMX, init_self_nmi, guest_self_nmi, handle_self_nmi, check_one},
+    {"vmx_init_signal_self_ipi", VIRT_VMX, init_self_init, guest_self_init, handle_self_init, never_finishes},
+    {"vmx_hlt_activity_state_preemption_timer", VIRT_VMX, init_hlt_activity, guest_nothing, handle_hlt_activity, check_one},
     {"vmx_external_interrupt_apic_timer_ack", VIRT_VMX, init_apic_timer, guest_spin, handle_apic_timer, check_one},
     {"vmx_ept_violation_read", VIRT_VMX, init_ept_violation, guest_read_ept_page, handle_ept_violation, check_one},
     {"vmx_ept_misconfiguration_write_only", VIRT_VMX, init_ept_misconfig, guest_read_ept_page, handle_ept_misconfig, check_one},
