@@ -530,6 +530,40 @@ static enum virt_action handle_msr_load_failure(struct vcpu *v, const struct vir
     return VIRT_PASS;
 }
 
+/* VM-exit MSR-store and MSR-load lists (28.4, 28.6): the guest sets IA32_SYSENTER_ESP (an empty
+   MSR bitmap lets WRMSR through); the exit stores the guest's value into the store list and
+   loads the host's value from the load list. */
+#define GUEST_ESP 0xabcd0000ull
+#define HOST_ESP 0x1234ull
+static uint64_t *exit_store, *exit_load;
+static uint64_t saved_esp;
+static void guest_set_sysenter_esp(void) { wrmsr(0x175, GUEST_ESP); }
+static enum virt_action init_exit_msr_lists(struct vcpu *v) {
+    if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_MSR_BITMAPS, 0))
+        return virt_skip(v, "MSR bitmaps not allowed");
+    vmcs_write(VMCS_MSR_BITMAPS_ADDRESS, virt_pa(virt_alloc_pages(1)));
+    saved_esp = rdmsr(0x175);
+    exit_store = virt_alloc_pages(1);
+    exit_load = virt_alloc_pages(1);
+    exit_store[0] = 0x175;
+    exit_load[0] = 0x175;
+    exit_load[1] = HOST_ESP;
+    vmcs_write(VMCS_VM_EXIT_MSR_STORE_ADDRESS, virt_pa(exit_store));
+    vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 1);
+    vmcs_write(VMCS_VM_EXIT_MSR_LOAD_ADDRESS, virt_pa(exit_load));
+    vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 1);
+    return VIRT_RESUME;
+}
+static enum virt_action check_exit_msr_lists(struct vcpu *v) {
+    const uint64_t host = rdmsr(0x175);
+    wrmsr(0x175, saved_esp);
+    VIRT_EXPECT(v, exit_store[1] == GUEST_ESP, "store list holds %#lx, expected the guest's %#llx", exit_store[1], GUEST_ESP);
+    VIRT_EXPECT(v, host == HOST_ESP, "host SYSENTER_ESP %#lx after the exit, expected %#llx", host, HOST_ESP);
+    VIRT_EXPECT(v, vmcs_read(VMCS_GUEST_IA32_SYSENTER_ESP) == GUEST_ESP, "guest-state SYSENTER_ESP %#lx",
+                vmcs_read(VMCS_GUEST_IA32_SYSENTER_ESP));
+    return VIRT_PASS;
+}
+
 static enum virt_action never_finishes(struct vcpu *v) { return virt_fail(v, "the guest finished"); }
 
 static enum virt_action handle_one(struct vcpu *v, const struct virt_exit *e) {
@@ -568,6 +602,7 @@ static const struct virt_test tests[] = {
     {"vmx_ept_misconfiguration_write_only", VIRT_VMX, init_ept_misconfig, guest_read_ept_page, handle_ept_misconfig, check_one},
     {"vmx_unrestricted_guest_real_mode", VIRT_VMX, init_real_mode, guest_nothing, handle_real_mode, never_finishes},
     {"vmx_tsc_offsetting", VIRT_VMX, init_tsc_offset, guest_rdtsc_value, handle_one, check_tsc_offset},
+    {"vmx_exit_msr_store_and_load_lists", VIRT_VMX, init_exit_msr_lists, guest_set_sysenter_esp, handle_one, check_exit_msr_lists},
     {"vmx_entry_msr_load_failure_34", VIRT_VMX, init_msr_load_failure, guest_nothing, handle_msr_load_failure, never_finishes},
 };
 
