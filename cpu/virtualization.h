@@ -93,7 +93,9 @@ public:
     virtual Outcome execute(Core& c, const Insn& i) = 0;
 
     // ---- guest mode only ----
-    // Does the instruction exit? True: the VM exit has happened. False: it executes, with
+    // Does the instruction exit? True: the VM exit has happened, or the extension raised the
+    // exception the instruction gets instead of executing (VMX: RDTSCP with "enable RDTSCP"
+    // 0 is #UD); the handler returns Outcome::exit either way. False: it executes, with
     // info.value possibly replaced.
     virtual bool intercept(Core& c, const Insn& i, InterceptInfo& info) = 0;
     // An event about to be delivered through the guest's IDT; `during` is the event whose

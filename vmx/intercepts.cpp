@@ -146,8 +146,18 @@ bool Vmx::intercept(Core& c, const cpu::Insn& i, InterceptInfo& x) {
         case Intercept::wbinvd: return (p2 & proc2::wbinvd_exiting) && plain(ExitReason::wbinvd_or_wbnoinvd);
         case Intercept::invlpg: return (p & proc::invlpg_exiting) && plain(ExitReason::invlpg, x.address);
         case Intercept::pause: return (p & proc::pause_exiting) && plain(ExitReason::pause);
-        case Intercept::rdtsc:
         case Intercept::rdtscp:
+        case Intercept::invpcid:
+            // 26.3 / 25.6.2 Table 25-7: with "enable RDTSCP" / "enable INVPCID" 0 the
+            // instruction is #UD in VMX non-root operation, before any exit (26.1.1). The
+            // #UD is left pending and the handler stops (Outcome::exit leaves RIP alone); the
+            // run loop delivers it, through the exception bitmap.
+            if (x.kind == Intercept::invpcid || !(p2 & proc2::enable_rdtscp)) {
+                c.raise_ud();
+                return true;
+            }
+            [[fallthrough]];
+        case Intercept::rdtsc:
             if (p & proc::rdtsc_exiting) return plain(x.kind == Intercept::rdtsc ? ExitReason::rdtsc : ExitReason::rdtscp);
             if (p & proc::use_tsc_offsetting) x.value += vmcs_.get(F::tsc_offset);  // 26.3 (25.6.5)
             return false;
@@ -211,8 +221,7 @@ bool Vmx::intercept(Core& c, const cpu::Insn& i, InterceptInfo& x) {
             // blocking stands for it in non-root operation): nothing to do here.
             return false;
         default:
-            // INVPCID (not advertised: "enable INVPCID" 0 would make it #UD, which the core
-            // cannot be told here), RDPMC/MONITOR/MWAIT/RDRAND/RDSEED (the core lacks them),
+            // RDPMC/MONITOR/MWAIT/RDRAND/RDSEED (the core lacks them),
             // RSM, task switches (the core does not perform them), PUSHF/POPF/INT n (no VMX exit).
             return false;
     }

@@ -142,8 +142,19 @@ static struct virt_test tests[ARRAY_SIZE(cases)];
 
 static const struct exit_case *case_of(const struct vcpu *v) { return &cases[v->test - tests]; }
 
+/* The secondary controls the processor allows (0 without "activate secondary controls"). */
+static uint32_t secondary_allowed(void) {
+    if (!(rdmsr(MSR_VMX_PROCBASED_CTLS) & ((uint64_t)PROC_ACTIVATE_SECONDARY_CONTROLS << 32))) return 0;
+    return (uint32_t)(rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32);
+}
+
 static enum virt_action init_case(struct vcpu *v) {
     const struct exit_case *c = case_of(v);
+    /* INVEPT/INVVPID are #UD on a processor without EPT/VPID (SDM 31.3), not exits. */
+    if (c->reason == EXIT_REASON_INVEPT && !(secondary_allowed() & VMX_PROC2_ENABLE_EPT))
+        return virt_skip(v, "no EPT: INVEPT is #UD");
+    if (c->reason == EXIT_REASON_INVVPID && !(secondary_allowed() & VMX_PROC2_ENABLE_VPID))
+        return virt_skip(v, "no VPID: INVVPID is #UD");
     if (c->proc && !vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, c->proc, 0))
         return virt_skip(v, "primary control %#x not allowed", c->proc);
     if (c->proc2 && !vmx_secondary_set(c->proc2)) return virt_skip(v, "secondary control %#x not allowed", c->proc2);
@@ -161,7 +172,9 @@ static enum virt_action handle_case(struct vcpu *v, const struct virt_exit *e) {
                 c->length);
     VIRT_EXPECT(v, c->qualification == ANY || e->qualification == c->qualification,
                 "exit qualification %#lx, expected %#lx", e->qualification, c->qualification);
-    if (c->info != ANY) {
+    /* INS/OUTS information only with IA32_VMX_BASIC[54] (A.1). */
+    const bool info_defined = c->reason != EXIT_REASON_IO_INSTRUCTION || (rdmsr(MSR_VMX_BASIC) & (1ull << 54));
+    if (c->info != ANY && info_defined) {
         const uint64_t info = vmcs_read(VMCS_VM_EXIT_INSTRUCTION_INFORMATION);
         VIRT_EXPECT(v, info == c->info, "instruction information %#lx, expected %#lx", info, c->info);
     }
