@@ -103,21 +103,32 @@ bool Svm::cr_exit(Core& c, const Insn& i, cpu::InterceptInfo& x) {
     return true;
 }
 
-// PAUSE with the pause filter (15.14.4): the count, reloaded from the VMCB at VMRUN (and, with
-// the threshold, when more than `threshold` cycles passed since the previous PAUSE), drops by
-// one per PAUSE; the PAUSE that finds it at zero exits.
+// V_INTR_MASKING (15.21.1): guest CR8 reads return V_TPR and writes go to V_TPR, not to the
+// physical TPR (the core's write is made a no-op by writing back the current TPR[7:4]).
+void Svm::virtualize_cr8(Core& c, cpu::InterceptInfo& x) {
+    constexpr uint64_t kVIntrMasking = 1ull << 24;
+    if (!(vintr_ & kVIntrMasking)) return;
+    if (x.kind == cpu::Intercept::cr_read) {
+        x.value = vintr_ & 0xf;
+    } else if (!(x.value & ~uint64_t{0xf})) {  // reserved bits: the core's #GP(0) stands
+        vintr_ = (vintr_ & ~uint64_t{0xff}) | (x.value & 0xf);
+        x.value = c.read_cr8();
+    }
+}
+
+// PAUSE with the pause filter (15.14.4): with a nonzero PAUSE_FILTER_COUNT in the VMCB, each
+// PAUSE counts down an internal copy and the PAUSE that brings it to zero exits (the count then
+// starts again). With the threshold (nonzero), a PAUSE more than `threshold` cycles after the
+// previous one reloads the count first: only tight spin loops reach zero.
 bool Svm::pause_exit(Core& c) {
     if (!intercepted(svm::Intercept::pause)) return false;
     if (pause_count_reload_ == 0) return true;
     const uint64_t now = c.now();
     if (pause_threshold_ && now - last_pause_ > pause_threshold_) pause_count_ = pause_count_reload_;
     last_pause_ = now;
-    if (pause_count_ == 0) {
-        pause_count_ = pause_count_reload_;
-        return true;
-    }
-    --pause_count_;
-    return false;
+    if (--pause_count_ != 0) return false;
+    pause_count_ = pause_count_reload_;
+    return true;
 }
 
 bool Svm::intercept(Core& c, const Insn& i, cpu::InterceptInfo& x) {
@@ -141,8 +152,11 @@ bool Svm::intercept(Core& c, const Insn& i, cpu::InterceptInfo& x) {
                 return true;
             x.value += tsc_offset_;  // 15.30.5 "TSC offset"
             return false;
-        case cpu::Intercept::cr_read: case cpu::Intercept::cr_write: case cpu::Intercept::clts:
-        case cpu::Intercept::lmsw: case cpu::Intercept::smsw:
+        case cpu::Intercept::cr_read: case cpu::Intercept::cr_write:
+            if (cr_exit(c, i, x)) return true;
+            if (x.index == 8) virtualize_cr8(c, x);
+            return false;
+        case cpu::Intercept::clts: case cpu::Intercept::lmsw: case cpu::Intercept::smsw:
             return cr_exit(c, i, x);
         case cpu::Intercept::dr_read: case cpu::Intercept::dr_write: {
             const bool read = x.kind == cpu::Intercept::dr_read;
@@ -195,15 +209,7 @@ bool Svm::event(Core& c, const cpu::EventInfo& e, const cpu::EventInfo* during) 
         e.type == cpu::EventType::software_interrupt || e.vector >= 32)
         return false;
     if (!((intercepts_[2] >> e.vector) & 1)) return false;
-    uint64_t exitintinfo = 0;
-    if (during) {
-        const unsigned type = during->type == cpu::EventType::external ? event_field::intr
-                              : during->type == cpu::EventType::nmi ? event_field::nmi
-                              : during->type == cpu::EventType::software_interrupt ? event_field::software_interrupt
-                                                                                    : event_field::exception;
-        exitintinfo = event_field::valid | during->vector | (uint64_t{type} << event_field::type_shift) |
-                      (during->has_error ? event_field::error_valid | (uint64_t{during->error_code} << 32) : 0);
-    }
+    const uint64_t exitintinfo = during ? event_field::encode(*during) : 0;
     const uint64_t info1 = e.has_error ? e.error_code : 0;
     const uint64_t info2 = e.vector == 14 ? e.fault_address : 0;
     const bool instruction = e.type == cpu::EventType::software_exception ||

@@ -3,6 +3,7 @@
 // EFER.SVME (15.4 "Enabling SVM"). Context: CPUID, RDMSR, WRMSR.
 #include "cpu/msr.h"
 #include "svm/svm.h"
+#include "msrs_table.h"
 #include "svm_msrs_table.h"
 
 namespace svm {
@@ -34,7 +35,9 @@ void Svm::adjust_cpuid(uint32_t leaf, uint32_t, uint32_t regs[4]) const {
 // 15.30.1: with VM_CR.SVMDIS set, EFER.SVME is MBZ.
 uint64_t Svm::efer_bits() const { return (vm_cr_ & kVmCrSvmdis) ? 0 : cpu::efer::svme; }
 
-cpu::MsrResult Svm::read_msr(cpu::Core&, uint32_t index, uint64_t& value) {
+cpu::MsrResult Svm::read_msr(cpu::Core& c, uint32_t index, uint64_t& value) {
+    // A guest reads the TSC with TSC_OFFSET added, by RDTSC(P) and by RDMSR alike (15.30.5).
+    if (in_guest_ && index == static_cast<uint32_t>(cpu::Msr::tsc)) return value = c.tsc() + tsc_offset_, cpu::MsrResult::ok;
     if (index == static_cast<uint32_t>(SvmMsr::vm_cr)) return value = vm_cr_, cpu::MsrResult::ok;
     if (index == static_cast<uint32_t>(SvmMsr::vm_hsave_pa)) return value = hsave_pa_, cpu::MsrResult::ok;
     return cpu::MsrResult::not_mine;

@@ -46,9 +46,11 @@ bool Svm::translate(Core& c, const cpu::GuestPhysicalAccess& a, uint64_t& hpa) {
     HostMemory memory(c);
     const mmu::WalkResult r = mmu::npt_walk(rq, memory);
     if (r.ok) return hpa = r.physical, true;
+    if (fetching_bytes_) return false;  // the instruction bytes stop short instead (15.33.4)
     // A nested table outside RAM reads as all ones on a PC: a reserved-bit #NPF like the
     // guest walk's (cpu/memory.cpp); the walk's error code then has RSVD set.
     ++npfs_;
+    fetch_fault_linear_ = a.kind == cpu::AccessKind::execute && a.linear_valid ? a.linear : ~0ull;
     vmexit(c, ExitCode::npf, mmu::npf_exit_info1(r.error_code, a.paging_structure), a.gpa);
     return false;
 }

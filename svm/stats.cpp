@@ -18,6 +18,8 @@ void Svm::report(sim::StatsWriter& out, const std::string& prefix) const {
     std::map<std::string, uint64_t> bins;
     for (const auto& [code, count] : exits_) bins[std::string(name(static_cast<ExitCode>(code)))] += count;
     out.histogram(prefix + "svm.exits", bins, "count", "#VMEXITs per EXITCODE");
+    out.histogram(prefix + "svm.invalid_vmrun_checks", invalid_reasons_, "count",
+                  "VMRUNs that failed, per consistency check (APM 15.5.1)");
 }
 
 }  // namespace svm

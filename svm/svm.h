@@ -1,10 +1,12 @@
 // svm::Svm: AMD-V (AMD APM Vol. 2 chapter 15 "Secure Virtual Machine") as the core's
 // virtualization extension (cpu/virtualization.h). Index of the implementation:
-//   presets.cpp      presets and the CPUID 8000_000Ah bits
-//   msrs.cpp          CPUID, VM_CR, VM_HSAVE_PA, EFER.SVME
+//   presets.cpp       presets and the CPUID 8000_000Ah bits (presets.h)
+//   msrs.cpp          CPUID, VM_CR, VM_HSAVE_PA, EFER.SVME, the guest's TSC MSR
+//   vmcb.cpp          VMCB fields by name (vmcb.h)
 //   instructions.cpp  VMLOAD VMSAVE VMMCALL STGI CLGI INVLPGA SKINIT and the dispatch
-//   vmrun.cpp         VMRUN: host save, consistency checks (checks.cpp), guest load, injection
-//   vmexit.cpp        #VMEXIT
+//   vmrun.cpp         VMRUN: host save, guest load, event injection
+//   checks.cpp        the VMRUN consistency checks (checks.h)
+//   vmexit.cpp        #VMEXIT, decode-assist instruction bytes
 //   intercepts.cpp    instruction, exception and shutdown intercepts
 //   interrupts.cpp    GIF, physical interrupt intercepts, virtual interrupts (V_IRQ)
 //   nested_paging.cpp NPT translation and #NPF
@@ -28,6 +30,15 @@ namespace event_field {
 inline constexpr uint64_t valid = 1ull << 31, error_valid = 1ull << 11;
 inline constexpr unsigned type_shift = 8;
 enum Type : unsigned { intr = 0, nmi = 2, exception = 3, software_interrupt = 4 };
+// The EXITINTINFO of an event the core was delivering. INT3/INTO/INT1 are exceptions here
+// (type 3), as the APM has no software-exception type.
+inline uint64_t encode(const cpu::EventInfo& e) {
+    const unsigned type = e.type == cpu::EventType::external ? intr
+                          : e.type == cpu::EventType::nmi ? nmi
+                          : e.type == cpu::EventType::software_interrupt ? software_interrupt : exception;
+    return valid | e.vector | (uint64_t{type} << type_shift) |
+           (e.has_error ? error_valid | (uint64_t{e.error_code} << 32) : 0);
+}
 }  // namespace event_field
 
 class Svm final : public cpu::Virtualization {
@@ -43,7 +54,7 @@ public:
     bool translate(cpu::Core& c, const cpu::GuestPhysicalAccess& a, uint64_t& hpa) override;
     bool recognize_events(cpu::Core& c) override;
     bool holds_init() const override { return !gif_; }
-    // GIF = 0; or a guest whose INTR intercept makes physical interrupts the host's (15.21.3).
+    // GIF = 0; or a guest whose physical interrupts svm routes (INTR intercept, V_INTR_MASKING).
     bool holds_interrupts() const override;
     uint64_t deadline() const override;
     bool wake_pending(const cpu::Core& c) const override;
@@ -88,10 +99,16 @@ private:
     bool msr_exit(cpu::Core& c, const cpu::Insn& i, const cpu::InterceptInfo& x);
     bool cr_exit(cpu::Core& c, const cpu::Insn& i, cpu::InterceptInfo& x);
     bool pause_exit(cpu::Core& c);
+    // Decode assists (15.33.4): up to 15 bytes at the guest CS:RIP into the VMCB (#NPF, #PF).
+    void save_instruction_bytes(cpu::Core& c);
+    // CR8 with V_INTR_MASKING is V_TPR (15.21.1).
+    void virtualize_cr8(cpu::Core& c, cpu::InterceptInfo& x);
 
     // interrupts.cpp
     bool virtual_interrupt_ready(const cpu::Core& c) const;
+    bool physical_interrupt_ready(const cpu::Core& c) const;
     bool physical_interrupt_exit_ready(const cpu::Core& c) const;
+    bool guest_routes_interrupts() const;
     void update_attention(cpu::Core& c);
 
     Features f_;
@@ -111,8 +128,11 @@ private:
     // The event EVENTINJ is delivering: a #VMEXIT before it completes reports it in EXITINTINFO.
     uint64_t injecting_ = 0;
     bool injection_unchecked_ = false;  // the injected event itself is not intercepted (15.20)
+    bool fetching_bytes_ = false;  // save_instruction_bytes: a failed translation is no #NPF
+    uint64_t fetch_fault_linear_ = ~0ull;  // an #NPF on an instruction fetch: where it stopped
 
     std::map<int64_t, uint64_t> exits_;  // per EXITCODE
+    std::map<std::string, uint64_t> invalid_reasons_;  // VMEXIT_INVALID per failed check
     uint64_t vmruns_ = 0, invalid_vmruns_ = 0, injected_ = 0, virtual_interrupts_ = 0, npfs_ = 0;
 };
 

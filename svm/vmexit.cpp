@@ -1,6 +1,8 @@
 // #VMEXIT (AMD APM Vol. 2 15.6): the guest state back into the VMCB with EXITCODE, EXITINFO1/2,
 // EXITINTINFO, NRIP (15.7.1) and the interrupt state, then the host from the host save area,
 // GIF = 0. Context: inside an intercept, an event, a nested-page fault or event recognition.
+#include <algorithm>
+
 #include "svm/svm.h"
 #include "svm/vmcb.h"
 
@@ -8,9 +10,39 @@ namespace svm {
 
 using cpu::Core;
 
+// 15.33.4: on #NPF and #PF intercepts the processor stores the bytes of the guest instruction
+// at CS:RIP that it could fetch (fewer when a fetch would fault), and their number.
+void Svm::save_instruction_bytes(Core& c) {
+    const cpu::State& s = c.state();
+    uint64_t linear = s.seg[cpu::cs].base + s.rip();
+    if (!c.long64()) linear &= 0xffffffffull;
+    uint8_t bytes[15] = {};
+    unsigned fetched = 0, limit = sizeof bytes;
+    // The fetch that faulted ends the bytes: none if it was at RIP's page, else up to its page.
+    if (fetch_fault_linear_ != ~0ull) {
+        const uint64_t page = fetch_fault_linear_ & ~0xfffull;
+        limit = page <= linear ? 0 : static_cast<unsigned>(std::min<uint64_t>(limit, page - linear));
+        fetch_fault_linear_ = ~0ull;
+    }
+    fetching_bytes_ = true;
+    while (fetched < limit) {
+        const uint64_t at = linear + fetched;
+        const unsigned chunk = std::min<unsigned>(limit - fetched, 4096 - static_cast<unsigned>(at & 0xfff));
+        if (!c.read_linear(at, bytes + fetched, chunk)) break;
+        fetched += chunk;
+    }
+    fetching_bytes_ = false;
+    const Vmcb v(c, vmcb_pa_);
+    v.set(VmcbField::guest_instruction_bytes_fetched, fetched);
+    c.write_physical(vmcb_pa_ + static_cast<unsigned>(VmcbField::guest_instruction_bytes), bytes, sizeof bytes);
+}
+
 void Svm::vmexit(Core& c, ExitCode code, uint64_t info1, uint64_t info2, uint64_t next_rip,
                  uint64_t exitintinfo) {
+    const bool with_bytes = f_.decode_assists && (code == ExitCode::npf || code == ExitCode::excp14);
+    if (with_bytes) save_instruction_bytes(c);
     const Vmcb v(c, vmcb_pa_);
+    if (f_.decode_assists && !with_bytes) v.set(VmcbField::guest_instruction_bytes_fetched, 0);  // none for this exit
     const cpu::State& s = c.state();
     for (unsigned k = 0; k < 4; ++k) v.set_segment(kSwitchedSegments[k], s.seg[k]);
     v.set(VmcbField::gdtr_base, s.gdtr.base);
@@ -35,6 +67,7 @@ void Svm::vmexit(Core& c, ExitCode code, uint64_t info1, uint64_t info2, uint64_
     // An event whose delivery was interrupted is reported, not lost (15.7.2); EVENTINJ's valid
     // bit is clear after VMRUN (15.20).
     if (!exitintinfo && injecting_) exitintinfo = injecting_;
+    if (!exitintinfo && c.event_in_delivery()) exitintinfo = event_field::encode(*c.event_in_delivery());  // e.g. #NPF on the IDT
     v.set(VmcbField::exitcode, static_cast<uint64_t>(code));
     v.set(VmcbField::exitinfo1, info1);
     v.set(VmcbField::exitinfo2, info2);

@@ -25,7 +25,7 @@ Outcome Svm::vmrun(Core& c, const Insn& i) {
         ++invalid_vmruns_;
         c.emit(sim::EventKind::vm_exit, static_cast<uint64_t>(ExitCode::invalid), 0, 0);
         ++exits_[static_cast<int64_t>(ExitCode::invalid)];
-        (void)why;  // the diagnostic is the exit code; `why` names the check in debuggers
+        ++invalid_reasons_[why];  // which check failed: in the statistics
         v.set(VmcbField::exitcode, static_cast<uint64_t>(ExitCode::invalid));
         v.set(VmcbField::exitinfo1, 0);
         v.set(VmcbField::exitinfo2, 0);
@@ -89,6 +89,7 @@ void Svm::load_host(Core& c) {
     gif_ = false;
     nested_paging_ = false;
     c.vm_transition(false);
+    c.set_shadow(Core::Shadow::none);  // the guest's interrupt shadow went into the VMCB
     update_attention(c);
 }
 
@@ -140,10 +141,14 @@ void Svm::load_guest(Core& c) {
 // the guest state is loaded; the injected event itself is not intercepted, but an exception
 // its delivery raises is (and EXITINTINFO then holds the injected event).
 void Svm::inject_event(Core& c) {
-    const Vmcb v(c, vmcb_pa_);
-    const uint64_t e = v.get(VmcbField::eventinj);
-    if (!(e & event_field::valid)) return;
-    v.set(VmcbField::eventinj, e & ~event_field::valid);
+    uint64_t e = 0, nrip = 0;
+    {
+        const Vmcb v(c, vmcb_pa_);  // written back before the delivery (which may #VMEXIT)
+        e = v.get(VmcbField::eventinj);
+        if (!(e & event_field::valid)) return;
+        v.set(VmcbField::eventinj, e & ~event_field::valid);
+        nrip = v.get(VmcbField::nrip);
+    }
     ++injected_;
     const auto vector = static_cast<uint8_t>(e);
     const unsigned type = (e >> event_field::type_shift) & 7;
@@ -165,7 +170,7 @@ void Svm::inject_event(Core& c) {
         default: {
             // Software interrupts return after the INTn: NRIP when NRIP save is advertised
             // (the VMM stores the next RIP there), else the guest RIP.
-            const uint64_t next = f_.nrip_save ? v.get(VmcbField::nrip) : rip;
+            const uint64_t next = f_.nrip_save ? nrip : rip;
             c.deliver_event(vector, false, 0, true, next ? next : rip);
         }
     }

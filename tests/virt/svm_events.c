@@ -24,7 +24,7 @@
 
 static struct {
     unsigned count;
-    uint64_t vector, error;
+    uint64_t vector, error, rsp;
     bool x2apic;
 } seen;
 
@@ -32,6 +32,7 @@ static bool count_event(struct exception_frame *f) {
     ++seen.count;
     seen.vector = f->vector;
     seen.error = f->error;
+    seen.rsp = f->rsp;  /* whose stack: the guest's or the host's */
     if (f->vector == INTR_VECTOR && seen.x2apic) wrmsr(X2APIC_EOI, 0);
     return true;
 }
@@ -156,6 +157,25 @@ static enum virt_action vintr_intercept_check(struct vcpu *v) {
     return expect_seen(v, 0, 0, 0);
 }
 
+/* V_INTR_MASKING (15.21.1): the guest's CR8 is V_TPR; the host's TPR does not change. */
+static uint64_t cr8_seen;
+static void cr8_guest(void) {
+    __asm__ volatile("mov %1, %%cr8\n\tmov %%cr8, %0" : "=r"(cr8_seen) : "r"(5ull));
+}
+static enum virt_action cr8_init(struct vcpu *v) {
+    *vmcb_u64(v->vmcb, VMCB_VINTR) = V_INTR_MASKING;
+    return VIRT_RESUME;
+}
+static enum virt_action cr8_check(struct vcpu *v) {
+    uint64_t host;
+    __asm__ volatile("mov %%cr8, %0" : "=r"(host));
+    const uint64_t vintr = *vmcb_u64(v->vmcb, VMCB_VINTR);
+    VIRT_EXPECT(v, cr8_seen == 5, "the guest read CR8 = %lu after writing 5", cr8_seen);
+    VIRT_EXPECT(v, (vintr & 0xff) == 5, "V_TPR = %lu, expected 5", vintr & 0xff);
+    VIRT_EXPECT(v, host == 0, "the host's CR8 became %lu", host);
+    return VIRT_PASS;
+}
+
 /* ---- physical interrupts and GIF ---- */
 static enum virt_action gif_init(struct vcpu *v) {
     reset_seen();
@@ -187,6 +207,61 @@ static enum virt_action intr_intercept_handler(struct vcpu *v, const struct virt
     return expect_seen(v, 1, INTR_VECTOR, 0);
 }
 
+/* The NMI intercept (15.13.2): an NMI sent to ourselves before VMRUN exits at once; the host
+   takes it after STGI. */
+#define X2APIC_ID 0x802u
+#define X2APIC_ICR 0x830u
+static enum virt_action nmi_intercept_init(struct vcpu *v) {
+    reset_seen();
+    if (!x2apic_on()) return svm_not_applicable(v, "no x2APIC for a self-NMI");
+    __asm__ volatile("clgi" ::: "memory");  /* held pending until the guest runs */
+    wrmsr(X2APIC_ICR, (rdmsr(X2APIC_ID) << 32) | (4u << 8));  /* delivery mode NMI, physical destination */
+    svm_intercept_set(v->vmcb, SVM_INTERCEPT_NMI);
+    return VIRT_RESUME;
+}
+static enum virt_action nmi_intercept_handler(struct vcpu *v, const struct virt_exit *e) {
+    VIRT_EXPECT(v, e->reason == SVM_EXIT_NMI, "EXITCODE %#lx (%s), expected NMI", e->reason, svm_exit_name((long long)e->reason));
+    return expect_seen(v, 1, 2, 0);  /* the host's STGI (in svm_enter) delivered it */
+}
+
+/* An NMI the host does not intercept goes to the guest, also while INTR is intercepted. */
+static enum virt_action nmi_to_guest_init(struct vcpu *v) {
+    reset_seen();
+    if (!x2apic_on()) return svm_not_applicable(v, "no x2APIC for a self-NMI");
+    __asm__ volatile("clgi" ::: "memory");
+    wrmsr(X2APIC_ICR, (rdmsr(X2APIC_ID) << 32) | (4u << 8));
+    svm_intercept_set(v->vmcb, SVM_INTERCEPT_INTR);
+    return VIRT_RESUME;
+}
+static enum virt_action nmi_to_guest_check(struct vcpu *v) {
+    const uint64_t top = (uint64_t)v->guest_stack_top;
+    VIRT_EXPECT(v, seen.rsp <= top && seen.rsp > top - 4 * 4096, "the NMI arrived on rsp %#lx, not on the guest's stack",
+                seen.rsp);
+    return expect_seen(v, 1, 2, 0);
+}
+
+/* V_INTR_MASKING (15.21.1): the host's RFLAGS.IF at VMRUN (0 here) masks physical interrupts,
+   not the guest's: a pending interrupt neither exits (INTR intercepted) nor reaches the guest. */
+static enum virt_action intr_masked_by_host_if_init(struct vcpu *v) {
+    enum virt_action a = intr_intercept_init(v);
+    *vmcb_u64(v->vmcb, VMCB_VINTR) = V_INTR_MASKING;
+    return a;
+}
+static enum virt_action intr_masked_by_host_if_check(struct vcpu *v) {
+    const unsigned before = seen.count;
+    __asm__ volatile("sti\n\tnop\n\tcli" ::: "memory");  /* drain it in the host */
+    VIRT_EXPECT(v, before == 0, "the interrupt arrived in the guest");
+    return expect_seen(v, 1, INTR_VECTOR, 0);
+}
+
+/* The same without the INTR intercept: the guest does not take it either (its own IF = 1 does
+   not unmask physical interrupts under V_INTR_MASKING). */
+static enum virt_action intr_v_masking_no_intercept_init(struct vcpu *v) {
+    enum virt_action a = intr_masked_by_host_if_init(v);
+    svm_intercept_clear(v->vmcb, SVM_INTERCEPT_INTR);
+    return a;
+}
+
 static const struct virt_test tests[] = {
     INJECT(inject_intr), INJECT(inject_nmi), INJECT(inject_exception_with_error_code), INJECT(inject_software_interrupt),
     INJECT(injected_exception_not_intercepted),
@@ -195,7 +270,13 @@ static const struct virt_test tests[] = {
     {"vintr_masked_by_v_tpr", VIRT_SVM, vintr_tpr_init, guest_nothing, NULL, vintr_tpr_check},
     {"vintr_waits_for_sti", VIRT_SVM, vintr_sti_init, vintr_sti_guest, NULL, vintr_sti_check},
     {"vintr_intercept", VIRT_SVM, vintr_intercept_init, guest_nothing, vintr_intercept_handler, vintr_intercept_check},
+    {"cr8_is_v_tpr", VIRT_SVM, cr8_init, cr8_guest, NULL, cr8_check},
     {"gif_holds_interrupt_until_stgi", VIRT_SVM, gif_init, guest_nothing, NULL, NULL},
+    {"nmi_intercept", VIRT_SVM, nmi_intercept_init, guest_nothing, nmi_intercept_handler, never_finishes},
+    {"nmi_to_guest_with_intr_intercept", VIRT_SVM, nmi_to_guest_init, guest_nothing, NULL, nmi_to_guest_check},
+    {"intr_masked_by_host_if", VIRT_SVM, intr_masked_by_host_if_init, guest_nothing, NULL, intr_masked_by_host_if_check},
+    {"intr_v_intr_masking_no_intercept", VIRT_SVM, intr_v_masking_no_intercept_init, guest_nothing, NULL,
+     intr_masked_by_host_if_check},
     {"intr_intercept", VIRT_SVM, intr_intercept_init, guest_nothing, intr_intercept_handler, never_finishes},
 };
 

@@ -73,9 +73,22 @@ static enum virt_action shutdown_handler(struct vcpu *v, const struct virt_exit 
     return VIRT_PASS;
 }
 
+/* #PF intercept with decode assists (15.33.4): the 15 bytes at the guest RIP. */
+static enum virt_action pf_bytes_handler(struct vcpu *v, const struct virt_exit *e) {
+    if (v->stage == 0 && svm_has_feature(SVM_FEATURE_DECODE_ASSISTS)) {
+        const unsigned n = *vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES_FETCHED);
+        const uint8_t *bytes = vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES), *code = (const uint8_t *)e->guest_rip;
+        VIRT_EXPECT(v, n == 15, "%u instruction bytes fetched, expected 15", n);
+        for (unsigned k = 0; k < n; ++k)
+            VIRT_EXPECT(v, bytes[k] == code[k], "instruction byte %u is %#x, the code has %#x", k, bytes[k], code[k]);
+    }
+    return svm_expect_handler(v, e);
+}
+
 static const struct virt_test tests[] = {
     SVM_EXPECT_TEST(ud), SVM_EXPECT_TEST(bp), SVM_EXPECT_TEST(de), SVM_EXPECT_TEST(gp),
-    SVM_EXPECT_TEST(pf_read), SVM_EXPECT_TEST(pf_write), SVM_EXPECT_TEST(db_icebp),
+    {"pf_read", VIRT_SVM, pf_read_init, pf_read_guest, pf_bytes_handler, svm_expect_one_exit},
+    SVM_EXPECT_TEST(pf_write), SVM_EXPECT_TEST(db_icebp),
     {"exception_during_delivery_exitintinfo", VIRT_SVM, nested_init, nested_guest, nested_handler, never_finishes},
     {"triple_fault_shutdown", VIRT_SVM, shutdown_init, shutdown_guest, shutdown_handler, never_finishes},
 };

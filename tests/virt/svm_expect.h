@@ -48,6 +48,12 @@ static inline enum virt_action svm_expect_exit(struct vcpu *v, const struct virt
     VIRT_EXPECT(v, x->info1 == EXPECT_ANY || e->qualification == x->info1, "EXITINFO1 %#lx, expected %#lx",
                 e->qualification, x->info1);
     VIRT_EXPECT(v, x->info2 == EXPECT_ANY || e->info2 == info2, "EXITINFO2 %#lx, expected %#lx", e->info2, info2);
+    /* Decode assists store instruction bytes on #NPF and #PF only; other exits report none (the
+       init poisoned the count). */
+    if (svm_has_feature(SVM_FEATURE_DECODE_ASSISTS) && x->code != SVM_EXIT_NPF && x->code != SVM_EXIT_EXCP14)
+        VIRT_EXPECT(v, *vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES_FETCHED) == 0,
+                    "%u instruction bytes reported for %s", *vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES_FETCHED),
+                    svm_exit_name((long long)e->reason));
     if (x->nrip && svm_has_nrip_save())
         VIRT_EXPECT(v, e->instruction_length == x->length, "NRIP - RIP = %u, expected %u", e->instruction_length,
                     x->length);
@@ -70,6 +76,7 @@ static inline enum virt_action svm_expect_one_exit(struct vcpu *v) {
     static const struct svm_expect NAME##_expect = {__VA_ARGS__};           \
     static enum virt_action NAME##_init(struct vcpu *v) {                   \
         v->data = (void *)&NAME##_expect;                                   \
+        *vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES_FETCHED) = 0xff;     \
         if (NAME##_expect.intercept != ~0u) svm_intercept_set(v->vmcb, NAME##_expect.intercept); \
         return VIRT_RESUME;                                                 \
     }
@@ -84,6 +91,7 @@ static inline enum virt_action svm_expect_one_exit(struct vcpu *v) {
         NAME##_actual = NAME##_expect;                                      \
         if (svm_has_feature(SVM_FEATURE_DECODE_ASSISTS)) NAME##_actual.info1 = (assisted); \
         v->data = &NAME##_actual;                                           \
+        *vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES_FETCHED) = 0xff;     \
         if (NAME##_expect.intercept != ~0u) svm_intercept_set(v->vmcb, NAME##_expect.intercept); \
         return VIRT_RESUME;                                                 \
     }

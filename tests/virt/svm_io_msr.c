@@ -104,6 +104,14 @@ GUEST(cr3_read, "mov %%cr3, %%rbx", : : : "rbx")                   /* 0F 20 DB *
 SVM_EXPECT_INIT_DA(cr3_read, DECODE_MOV_CR | 3, SVM_INTERCEPT_CR3_READ, SVM_EXIT_CR3_READ, 0, 0, 3, true)
 GUEST(cr4_write, "mov %%cr4, %%rcx\n\tmov %%rcx, %%cr4", : : : "rcx")  /* 0F 22 E1 */
 SVM_EXPECT_INIT_DA(cr4_write, DECODE_MOV_CR | 1, SVM_INTERCEPT_CR4_WRITE, SVM_EXIT_CR4_WRITE, 0, 0, 3, true)
+GUEST(cr2_read, "mov %%cr2, %%rdx", : : : "rdx")                   /* 0F 20 D2 */
+SVM_EXPECT_INIT_DA(cr2_read, DECODE_MOV_CR | 2, SVM_INTERCEPT_CR2_READ, SVM_EXIT_CR2_READ, 0, 0, 3, true)
+GUEST(cr4_read, "mov %%cr4, %%rsi", : : : "rsi")                   /* 0F 20 E6 */
+SVM_EXPECT_INIT_DA(cr4_read, DECODE_MOV_CR | 6, SVM_INTERCEPT_CR4_READ, SVM_EXIT_CR4_READ, 0, 0, 3, true)
+GUEST(cr2_write, "xor %%ecx, %%ecx\n\tmov %%rcx, %%cr2", : : : "rcx")  /* 0F 22 D1 */
+SVM_EXPECT_INIT_DA(cr2_write, DECODE_MOV_CR | 1, SVM_INTERCEPT_CR2_WRITE, SVM_EXIT_CR2_WRITE, 0, 0, 3, true)
+GUEST(cr3_write, "mov %%cr3, %%rdi\n\tmov %%rdi, %%cr3", : : : "rdi")  /* 0F 22 DF */
+SVM_EXPECT_INIT_DA(cr3_write, DECODE_MOV_CR | 7, SVM_INTERCEPT_CR3_WRITE, SVM_EXIT_CR3_WRITE, 0, 0, 3, true)
 GUEST(cr8_read, "mov %%cr8, %%rax", : : : "rax")                   /* 44 0F 20 C0 */
 SVM_EXPECT_INIT_DA(cr8_read, DECODE_MOV_CR | 0, SVM_INTERCEPT_CR8_READ, SVM_EXIT_CR8_READ, 0, 0, 4, true)
 GUEST(cr8_write, "xor %%eax, %%eax\n\tmov %%rax, %%cr8", : : : "rax")  /* 44 0F 22 C0 */
@@ -132,6 +140,11 @@ SVM_EXPECT_INIT_DA(dr7_read, 3, SVM_INTERCEPT_DR7_READ, SVM_EXIT_DR7_READ, 0, 0,
 GUEST(dr0_write, "xor %%ebx, %%ebx\n\tmov %%rbx, %%dr0", : : : "rbx")  /* 0F 23 C3 */
 SVM_EXPECT_INIT_DA(dr0_write, 3, SVM_INTERCEPT_DR0_WRITE, SVM_EXIT_DR0_WRITE, 0, 0, 3, true)
 
+GUEST(dr6_read, "mov %%dr6, %%rdx", : : : "rdx")                   /* 0F 21 F2 */
+SVM_EXPECT_INIT_DA(dr6_read, 2, SVM_INTERCEPT_DR6_READ, SVM_EXIT_DR6_READ, 0, 0, 3, true)
+GUEST(dr7_write, "mov %%dr7, %%rax\n\tmov %%rax, %%dr7", : : : "rax")  /* 0F 23 F8 */
+SVM_EXPECT_INIT_DA(dr7_write, 0, SVM_INTERCEPT_DR7_WRITE, SVM_EXIT_DR7_WRITE, 0, 0, 3, true)
+
 static enum virt_action no_exit_handler(struct vcpu *v, const struct virt_exit *e) {
     return virt_fail(v, "unexpected exit %s at rip %#lx", virt_exit_name(v, e), e->guest_rip);
 }
@@ -143,7 +156,8 @@ static const struct virt_test tests[] = {
     SVM_EXPECT_TEST(rdmsr_star), SVM_EXPECT_TEST(wrmsr_star), SVM_EXPECT_TEST(rdmsr_sysenter_cs),
     SVM_EXPECT_TEST(rdmsr_outside_map),
     {"msr_unmapped", VIRT_SVM, msr_unmapped_init, msr_unmapped_guest, no_exit_handler, NULL},
-    SVM_EXPECT_TEST(cr0_read), SVM_EXPECT_TEST(cr3_read), SVM_EXPECT_TEST(cr4_write), SVM_EXPECT_TEST(cr8_read),
+    SVM_EXPECT_TEST(cr0_read), SVM_EXPECT_TEST(cr2_read), SVM_EXPECT_TEST(cr3_read), SVM_EXPECT_TEST(cr4_read),
+    SVM_EXPECT_TEST(cr2_write), SVM_EXPECT_TEST(cr3_write), SVM_EXPECT_TEST(dr6_read), SVM_EXPECT_TEST(dr7_write), SVM_EXPECT_TEST(cr4_write), SVM_EXPECT_TEST(cr8_read),
     SVM_EXPECT_TEST(cr8_write), SVM_EXPECT_TEST(smsw), SVM_EXPECT_TEST(clts), SVM_EXPECT_TEST(lmsw),
     SVM_EXPECT_TEST(cr0_sel_write), SVM_EXPECT_TEST(cr0_write_first),
     {"cr0_write_before_selective", VIRT_SVM, cr0_write_both_init, cr0_write_first_guest, svm_expect_handler,

@@ -56,8 +56,22 @@ static enum virt_action npt_common_init(struct vcpu *v) {
     return VIRT_RESUME;
 }
 
+/* Decode assists (15.33.4): the bytes at the guest RIP the processor could fetch: all 15 for a
+   data access, none when the fetch itself (or the guest walk for it) is what faulted. */
+static unsigned expected_bytes;
+static enum virt_action check_instruction_bytes(struct vcpu *v, const struct virt_exit *e) {
+    if (!svm_has_feature(SVM_FEATURE_DECODE_ASSISTS)) return VIRT_RESUME;
+    const unsigned n = *vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES_FETCHED);
+    VIRT_EXPECT(v, n == expected_bytes, "%u instruction bytes fetched, expected %u", n, expected_bytes);
+    const uint8_t *bytes = vmcb_u8(v->vmcb, VMCB_GUEST_INSTRUCTION_BYTES), *code = (const uint8_t *)e->guest_rip;
+    for (unsigned k = 0; k < n; ++k)
+        VIRT_EXPECT(v, bytes[k] == code[k], "instruction byte %u is %#x, the code has %#x", k, bytes[k], code[k]);
+    return VIRT_RESUME;
+}
+
 /* The expected #NPF; the handler then restores the PTE (TLB_CONTROL 1) and lets the guest go on. */
 static enum virt_action npf_handler(struct vcpu *v, const struct virt_exit *e) {
+    if (v->stage == 0 && check_instruction_bytes(v, e) != VIRT_RESUME) return VIRT_FAIL;
     const enum virt_action a = svm_expect_exit(v, e, &npf_expect);
     *test_pte = virt_pa(test_page) | NPT_ALL;
     *vmcb_u8(v->vmcb, VMCB_TLB_CONTROL) = 1;
@@ -75,6 +89,7 @@ static void npt_exec_guest(void) { ((void (*)(void))test_page)(); }
         test_page[0] = 0xc3; /* RET, for the execute case */                             \
         *test_pte = (PTE);                                                               \
         npf_expect = (struct svm_expect){~0u, SVM_EXIT_NPF, INFO1, virt_pa(test_page) + (OFFSET), 0, false}; \
+        expected_bytes = (INFO1) & PF_ID ? 0 : 15;                                       \
         v->data = &npf_expect;                                                           \
         return VIRT_RESUME;                                                              \
     }
@@ -101,6 +116,7 @@ static enum virt_action npf_guest_table_init(struct vcpu *v) {
     pml4_pte = npt_pte(pml4);
     *pml4_pte = pml4 | NPT_P | NPT_US;
     npf_expect = (struct svm_expect){~0u, SVM_EXIT_NPF, NPF_GUEST_TABLE | PF_U | PF_W | PF_P, EXPECT_ANY, 0, false};
+    expected_bytes = 0;  /* the walk that faulted was the one for the instruction fetch */
     v->data = &npf_expect;
     return VIRT_RESUME;
 }
@@ -108,6 +124,7 @@ static enum virt_action npf_guest_table_handler(struct vcpu *v, const struct vir
     const uint64_t pml4 = read_cr3() & 0x000ffffffffff000ull;
     VIRT_EXPECT(v, v->stage > 0 || (e->info2 & ~0xfffull) == pml4, "EXITINFO2 %#lx is not in the guest PML4 page %#lx",
                 e->info2, pml4);
+    if (v->stage == 0 && check_instruction_bytes(v, e) != VIRT_RESUME) return VIRT_FAIL;
     const enum virt_action a = svm_expect_exit(v, e, &npf_expect);
     *pml4_pte = pml4 | NPT_ALL;
     *vmcb_u8(v->vmcb, VMCB_TLB_CONTROL) = 1;
@@ -155,12 +172,35 @@ static enum virt_action tlb_check(struct vcpu *v) {
     return VIRT_PASS;
 }
 
+/* #NPF while delivering a guest #UD (the IDT page not present in the nested tables): the
+   exit reports the #UD in EXITINTINFO (15.7.2), EXITINFO2 = the gate's guest-physical address. */
+static uint64_t *idt_pte;
+static void ud_guest(void) { __asm__ volatile("ud2"); }
+static enum virt_action npf_delivery_init(struct vcpu *v) {
+    enum virt_action a = npt_common_init(v);
+    if (a != VIRT_RESUME) return a;
+    idt_pte = npt_pte(read_idtr().base);
+    *idt_pte &= ~NPT_P;
+    return VIRT_RESUME;
+}
+static enum virt_action npf_delivery_handler(struct vcpu *v, const struct virt_exit *e) {
+    const uint64_t intinfo = *vmcb_u64(v->vmcb, VMCB_EXITINTINFO), gate = read_idtr().base + 6 * 16;
+    *idt_pte |= NPT_P;
+    VIRT_EXPECT(v, e->reason == SVM_EXIT_NPF, "EXITCODE %#lx (%s)", e->reason, svm_exit_name((long long)e->reason));
+    VIRT_EXPECT(v, e->qualification == (NPF_FINAL | PF_U), "EXITINFO1 %#lx, expected %#llx", e->qualification, NPF_FINAL | PF_U);
+    VIRT_EXPECT(v, (e->info2 & ~0xfull) == gate, "EXITINFO2 %#lx, expected the #UD gate at %#lx", e->info2, gate);
+    VIRT_EXPECT(v, intinfo == (0x80000000ull | (3 << 8) | 6), "EXITINTINFO %#lx, expected the #UD (0x80000306)", intinfo);
+    return VIRT_PASS;
+}
+static enum virt_action never_finishes(struct vcpu *v) { return virt_fail(v, "the guest finished"); }
+
 static const struct virt_test tests[] = {
     {"npt_identity_runs", VIRT_SVM, npt_common_init, npt_identity_guest, NULL, npt_identity_check},
     NPF(npf_not_present, npt_read_guest), NPF(npf_write_to_read_only, npt_write_guest),
     NPF(npf_supervisor_page, npt_read_guest),
     {"npf_execute_no_execute", VIRT_SVM, npf_nx_init, npt_exec_guest, npf_handler, svm_expect_one_exit},
     {"npf_guest_page_table_walk", VIRT_SVM, npf_guest_table_init, npt_read_guest, npf_guest_table_handler, svm_expect_one_exit},
+    {"npf_during_event_delivery_exitintinfo", VIRT_SVM, npf_delivery_init, ud_guest, npf_delivery_handler, never_finishes},
     {"tlb_control_flush_sees_new_nested_mapping", VIRT_SVM, tlb_init, tlb_guest, tlb_handler, tlb_check},
 };
 
