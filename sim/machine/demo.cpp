@@ -35,7 +35,7 @@ namespace {
 
 const char* scenario_name(unsigned n) {
     switch (n) {
-    case 0: return "boot: the root partition creates both children and starts the first";
+    case 0: return "boot: the root partition creates the four children and starts the first";
     case HV_DEMO_SCENARIO_CPUID: return "CPUID loop";
     case HV_DEMO_SCENARIO_PORT_IO: return "port-I/O loop";
     case HV_DEMO_SCENARIO_HYPERCALL: return "hypercall loop";
@@ -105,7 +105,7 @@ int demo_main(int argc, char** argv) {
     m.events().subscribe(calls, HypercallDecoder::kinds());
 
     const std::string image = find_guest_image("hypervisor.elf");
-    std::printf("hvsim demo (%s, %s preset %s): booting %s (root partition and two children)\n",
+    std::printf("hvsim demo (%s, %s preset %s): booting %s (root partition and four children)\n",
                 cpu::to_string(config.vendor), config.vendor == cpu::Vendor::intel ? "VMX" : "SVM",
                 config.virtualization.c_str(), image.c_str());
     std::printf("--- serial output (the root partition's UART) ---\n");
