@@ -16,6 +16,10 @@
 #define HV_DEMO_SCENARIO_SPIN_ENLIGHTENED 7  /* two VPs contend for a lock, notifying long spins */
 #define HV_DEMO_SCENARIO_SPIN_PLAIN 8        /* the same without the enlightenment */
 #define HV_DEMO_SPIN_ROUNDS 20        /* lock acquisitions per VP */
+#define HV_DEMO_SCENARIO_FLUSH_HYPERCALL 9   /* TLB shootdowns by HvCallFlushVirtualAddressList */
+#define HV_DEMO_SCENARIO_FLUSH_IPI 10        /* the same by IPI to the other VP */
+#define HV_DEMO_SHOOTDOWNS 10
+#define HV_DEMO_SHOOTDOWN_VECTOR 0xf0
 #define HV_DEMO_IDE_FIRST_SECTOR 10
 #define HV_DEMO_IDE_SECTORS 4
 #define HV_HOSTILE_RANDOM_CALLS 6000  /* random hypercalls, messages and SynIC writes */

@@ -76,6 +76,13 @@ struct hv_exit {
     unsigned cpl;
 };
 
+/* x2APIC registers a child's VPs use for IPIs (SDM Vol. 3A 10.12.1.2 Table 10-6): the
+   hypervisor intercepts their writes; a partition's x2APIC IDs are its VP indexes. The other
+   x2APIC MSRs are not virtualized (a child that uses them reaches the physical local APIC). */
+#define X2APIC_MSR_EOI 0x80b
+#define X2APIC_MSR_ICR 0x830
+#define HV_CHILD_INTERCEPTED_MSRS {X2APIC_MSR_EOI, X2APIC_MSR_ICR}
+
 /* ---- the back-end (vmx.c or svm.c) ---- */
 struct hv_backend {
     const char *name;

@@ -81,9 +81,27 @@ static int msr_read(struct hv_vp *vp, uint32_t msr, uint64_t *value) {
     }
 }
 
+/* A fixed IPI through the x2APIC ICR (SDM 10.12.9: vector 7:0, delivery mode 10:8, the
+   destination's x2APIC ID in 63:32): the target VP of the same partition gets the vector and
+   the sender yields to it (a directed yield: the target is what the sender waits for). Other
+   delivery modes, shorthands and unknown destinations are refused (#GP) rather than dropped. */
+static int send_ipi(struct hv_vp *vp, uint64_t icr) {
+    const unsigned vector = (unsigned)(icr & 0xff), mode = (unsigned)(icr >> 8) & 7, shorthand = (unsigned)(icr >> 18) & 3;
+    const uint64_t destination = icr >> 32;
+    if (mode != 0 || shorthand != 0 || vector < 16 || destination >= HV_MAX_VPS) return 0;
+    struct hv_vp *target = &vp->partition->vps[destination];
+    if (target->state == HV_VP_UNUSED || target->state == HV_VP_CREATED) return 0;
+    target->pending_vectors[vector / 64] |= 1ull << (vector % 64);
+    if (target->state == HV_VP_HALTED) target->state = HV_VP_RUNNABLE;
+    hv_scheduler_yield(vp);
+    return 1;
+}
+
 static int msr_write(struct hv_vp *vp, uint32_t msr, uint64_t value) {
     struct hv_partition *p = vp->partition;
     switch (msr) {
+    case X2APIC_MSR_ICR: return send_ipi(vp, value);
+    case X2APIC_MSR_EOI: return value == 0;  /* delivery acknowledged the vector (no ISR kept) */
     case HV_MSR_GUEST_OS_ID:
         p->guest_os_id = value;
         if (!value) p->hypercall_msr &= ~1ull;  /* writing 0 disables the hypercall page */

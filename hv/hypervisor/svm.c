@@ -78,6 +78,12 @@ static void svm_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_ro
         *vmcb_u16(vmcb, VMCB_PAUSE_FILTER_COUNT) = pauses_per_exit > 1 ? (uint16_t)pauses_per_exit : 0;
         svm_intercept_set(vmcb, SVM_INTERCEPT_IOIO_PROT);
         memset((void *)*vmcb_u64(vmcb, VMCB_IOPM_BASE_PA), 0xff, 3 * 4096);
+        /* The x2APIC IPI registers' writes: MSRs 0-1FFFh take two bits each from the start of
+           the MSR permissions map, the write bit second (APM 15.11 Figure 15-3). */
+        uint8_t *msrpm = (uint8_t *)*vmcb_u64(vmcb, VMCB_MSRPM_BASE_PA);
+        static const uint32_t child_msrs[] = HV_CHILD_INTERCEPTED_MSRS;
+        for (unsigned k = 0; k < sizeof child_msrs / sizeof child_msrs[0]; ++k)
+            msrpm[(2 * child_msrs[k] + 1) / 8] |= (uint8_t)(1u << ((2 * child_msrs[k] + 1) % 8));
     }
 }
 

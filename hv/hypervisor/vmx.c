@@ -78,7 +78,13 @@ static void vmx_vp_setup(struct hv_vp *vp, uint64_t rip, uint64_t rsp, int is_ro
                               (is_root ? 0 : VMX_PROC_UNCONDITIONAL_IO_EXITING | VMX_PROC_PAUSE_EXITING), 0) ||
         !vmx_use_ept(virt_pa(p->slat_root) | EPTP_WB_4_LEVEL))
         virt_abort("hv: the VMX capability MSRs refuse the partition's controls");
-    vmcs_write(VMCS_MSR_BITMAPS_ADDRESS, virt_pa(virt_alloc_pages(1)));  /* zero: no MSR in range exits */
+    /* MSR bitmaps (SDM 25.6.9): zero but the children's x2APIC IPI registers, whose write bits
+       sit in the write bitmap for low MSRs (bytes 2048-3071). */
+    uint8_t *bitmap = virt_alloc_pages(1);
+    static const uint32_t child_msrs[] = HV_CHILD_INTERCEPTED_MSRS;
+    for (unsigned k = 0; !is_root && k < sizeof child_msrs / sizeof child_msrs[0]; ++k)
+        bitmap[2048 + child_msrs[k] / 8] |= (uint8_t)(1u << (child_msrs[k] % 8));
+    vmcs_write(VMCS_MSR_BITMAPS_ADDRESS, virt_pa(bitmap));
 }
 
 static void vmx_vp_run(struct hv_vp *vp, struct hv_exit *e) {

@@ -167,12 +167,14 @@ void kernel_main(uint64_t partition_id, uint64_t vp_index) {
     synic_enable();
     /* The children are created at boot and run one after the other, so each scenario's counts
        are the running child's and the root's serving it. The two spinlock children run the
-       same kernel with two VPs, one with the spin-wait enlightenment, one without. */
+       same kernel with two VPs, one with the spin-wait and TLB-flush enlightenments, one
+       without. */
     const uint64_t demo_id = create_child(child_memory[0], hv_child_image, hv_child_image_end, 0, 1);
     const uint64_t hostile_id = create_child(child_memory[1], hv_hostile_image, hv_hostile_image_end, 0, 1);
     const uint64_t spin_id = create_child(child_memory[2], hv_spin_image, hv_spin_image_end, 0, 2);
     const uint64_t plain_id =
-        create_child(child_memory[3], hv_spin_image, hv_spin_image_end, HV_PARTITION_FLAG_NO_SPIN_HINT, 2);
+        create_child(child_memory[3], hv_spin_image, hv_spin_image_end,
+                     HV_PARTITION_FLAG_NO_SPIN_HINT | HV_PARTITION_FLAG_NO_FLUSH_HINT, 2);
     const uint32_t demo = run_child(demo_id, 1);
     /* The hostile child ends stopped by the hypervisor at its write outside its memory. */
     const uint32_t hostile = run_child(hostile_id, 1);

@@ -43,6 +43,8 @@ const char* scenario_name(unsigned n) {
     case HV_DEMO_SCENARIO_UART: return "emulated UART output (then the root starts the hostile child)";
     case HV_DEMO_SCENARIO_SPIN_ENLIGHTENED: return "spinlock, 2 VPs, with the spin-wait enlightenment (HvCallNotifyLongSpinWait)";
     case HV_DEMO_SCENARIO_SPIN_PLAIN: return "spinlock, 2 VPs, without it (the hypervisor counts PAUSEs)";
+    case HV_DEMO_SCENARIO_FLUSH_HYPERCALL: return "TLB shootdown to the other VP by HvCallFlushVirtualAddressList (10)";
+    case HV_DEMO_SCENARIO_FLUSH_IPI: return "TLB shootdown to the other VP by IPI (x2APIC ICR, handler, EOI; 10)";
     case HV_DEMO_SCENARIO_HOSTILE: return "hostile child: random hypercalls, then a write outside its memory";
     default: return "unknown scenario";
     }

@@ -39,12 +39,14 @@ SERIAL_LINES = [
     "root: child 3 finished with status 256 after 654 emulated accesses, 707 messages, 0 events",
     "root: child partition 4 started",
     "child: partition 4: 2 VPs took the lock 40 times; long-spin notifications 39 + 38",
-    "root: child 4 finished with status 0 after 212 emulated accesses, 0 messages, 0 events",
+    "child: partition 4: 10 TLB shootdowns by hypercall, 0 seen by VP 1's handler",
+    "root: child 4 finished with status 0 after 367 emulated accesses, 0 messages, 0 events",
     "root: child partition 5 started",
     "child: partition 5: 2 VPs took the lock 40 times; long-spin notifications 0 + 0",
-    "root: child 5 finished with status 0 after 208 emulated accesses, 0 messages, 0 events",
-    # One per message (1284 + 655 + 213 + 209 + 707) and event (50): AutoEOI SINTs.
-    "root: 3118 SynIC interrupts",
+    "child: partition 5: 10 TLB shootdowns by IPI, 10 seen by VP 1's handler",
+    "root: child 5 finished with status 0 after 353 emulated accesses, 0 messages, 0 events",
+    # One per message (1284 + 655 + 368 + 354 + 707) and event (50): AutoEOI SINTs.
+    "root: 3418 SynIC interrupts",
     "root: the hostile child was stopped; the root's memory is intact",
 ]
 
@@ -100,26 +102,37 @@ HYPERCALLS = {
 # exiting but no PAUSE-loop exiting, so every PAUSE exits and the hypervisor counts 64 before it
 # yields; SVM's pause filter lets 64 pass and exits once. With the enlightenment each of the 77
 # long spins is 16 PAUSEs and one HvCallNotifyLongSpinWait (Intel: 16 PAUSE exits + 1 call;
-# AMD: the call only); without it, 64 PAUSEs (Intel: 64 exits; AMD: 1). On AMD the contexts
-# are root, child3/child4 (VP 0/1 of partition 4), child5/child6 (VP 0/1 of partition 5);
-# child5's first exits (CPUID, the hypercall-page WRMSRs) come before its scenario marker.
+# AMD: the call only); without it, 64 PAUSEs (Intel: 64 exits; AMD: 1). Then 10 TLB shootdowns
+# to the other VP: 10 HvCallFlushVirtualAddressList calls, or per shootdown an ICR write, the
+# target's EOI write and its HLT (30 exits and 10 injected interrupts); the child's two report
+# lines are in those scenarios too. On AMD the contexts are root, child3/child4 (VP 0/1 of
+# partition 4), child5/child6 (VP 0/1 of partition 5); child5's first exits (CPUID, the
+# hypercall-page WRMSRs) come before its first marker, in scenario 9.
 SPIN_EXITS = {
     "amd": {
-        7: {("root", "hlt"): 213, ("root", "vmmcall"): 214, ("child3", "ioio"): 193, ("child3", "vmmcall"): 39,
-            ("child4", "cpuid"): 1, ("child4", "hlt"): 1, ("child4", "ioio"): 20, ("child4", "vmmcall"): 38,
-            ("child5", "cpuid"): 1, ("child5", "msr"): 2},
-        8: {("root", "hlt"): 208, ("root", "vmmcall"): 209, ("child5", "ioio"): 189, ("child5", "pause"): 39,
+        7: {("root", "hlt"): 41, ("root", "vmmcall"): 42, ("child3", "ioio"): 21, ("child3", "vmmcall"): 39,
+            ("child4", "cpuid"): 1, ("child4", "hlt"): 1, ("child4", "ioio"): 20, ("child4", "vmmcall"): 38},
+        8: {("root", "hlt"): 41, ("root", "vmmcall"): 42, ("child5", "ioio"): 21, ("child5", "pause"): 39,
             ("child6", "cpuid"): 1, ("child6", "hlt"): 1, ("child6", "ioio"): 20, ("child6", "pause"): 38},
+        9: {("root", "hlt"): 327, ("root", "vmmcall"): 327, ("child3", "ioio"): 327, ("child3", "vmmcall"): 10,
+            ("child5", "cpuid"): 1, ("child5", "msr"): 2},
+        10: {("root", "hlt"): 312, ("root", "vmmcall"): 312, ("child5", "ioio"): 313, ("child5", "msr"): 10,
+             ("child6", "hlt"): 10, ("child6", "msr"): 10},
     },
     "intel": {  # over partitions (vmx::Vmx reports no guest context yet)
-        7: {("cpuid",): 2, ("hlt",): 214, ("io_instruction",): 213, ("pause",): 1232, ("vmcall",): 291, ("wrmsr",): 2},
-        8: {("cpuid",): 1, ("hlt",): 209, ("io_instruction",): 209, ("pause",): 4928, ("vmcall",): 209},
+        7: {("cpuid",): 1, ("hlt",): 42, ("io_instruction",): 41, ("pause",): 1232, ("vmcall",): 119},
+        8: {("cpuid",): 1, ("hlt",): 42, ("io_instruction",): 41, ("pause",): 4928, ("vmcall",): 42},
+        9: {("cpuid",): 1, ("hlt",): 327, ("io_instruction",): 327, ("vmcall",): 337, ("wrmsr",): 2},
+        10: {("hlt",): 322, ("io_instruction",): 313, ("vmcall",): 312, ("wrmsr",): 20},
     },
 }
 SPIN_CALLS = {
-    7: {("root", "hvsim_complete_intercept", "success"): 212, ("root", "start_virtual_processor", "success"): 2,
+    7: {("root", "hvsim_complete_intercept", "success"): 41, ("root", "start_virtual_processor", "success"): 1,
         ("child3", "notify_long_spin_wait", "success"): 39, ("child4", "notify_long_spin_wait", "success"): 38},
-    8: {("root", "hvsim_complete_intercept", "success"): 208, ("root", "start_virtual_processor", "success"): 1},
+    8: {("root", "hvsim_complete_intercept", "success"): 41, ("root", "start_virtual_processor", "success"): 1},
+    9: {("root", "hvsim_complete_intercept", "success"): 326, ("root", "start_virtual_processor", "success"): 1,
+        ("child3", "flush_virtual_address_list", "success"): 10},
+    10: {("root", "hvsim_complete_intercept", "success"): 312},
 }
 
 # Scenario 6: the root's completions exactly; the hostile child's calls by status must be what
@@ -212,11 +225,11 @@ def run_hvsim(a):
 
 
 def check_spin(vendor, got, merged):
-    """Scenarios 7 and 8. Merged (no guest contexts): exits over partitions, calls by code only
+    """Scenarios 7 to 10. Merged (no guest contexts): exits over partitions, calls by code only
     (a VP that yields in its hypercall is not the next one entered, so without contexts the
     decoder cannot pair the call with its result)."""
     ok = True
-    for n in (7, 8):
+    for n in (7, 8, 9, 10):
         exits, calls = got.get(n, ({}, {}))
         want = SPIN_EXITS[vendor][n]
         if merged:
