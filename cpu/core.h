@@ -138,6 +138,9 @@ public:
     void vm_transition(bool guest, uint64_t tlb_key = kTlbUntagged);
     // The extension changed what it needs recognised (attention, deadline): look again.
     void virtualization_changed() { events_changed(); }
+    // The extension stops the processor (a VMX abort, SDM Vol. 3C 28.7): shutdown, as after
+    // a triple fault outside guest mode.
+    void shutdown(const std::string& why) { enter_shutdown(why); }
     // Guest mode: does this instruction exit? (The handler then returns Outcome::exit.)
     bool intercepted(const Insn& i, InterceptInfo& info) { return guest_ && virt_->intercept(*this, i, info); }
     // State the extensions save and load (VMX guest interruptibility and activity states, SVM

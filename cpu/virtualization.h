@@ -44,6 +44,7 @@ enum class Intercept : uint8_t {
 namespace intercept_flag {
 inline constexpr uint8_t io_in = 1, io_string = 2, io_rep = 4;
 inline constexpr uint8_t memory_operand = 8;  // the instruction's operand is in memory
+inline constexpr uint8_t io_immediate = 16;   // IN/OUT with an immediate port (not DX)
 }  // namespace intercept_flag
 
 struct InterceptInfo {
@@ -92,7 +93,9 @@ public:
     virtual Outcome execute(Core& c, const Insn& i) = 0;
 
     // ---- guest mode only ----
-    // Does the instruction exit? True: the VM exit has happened. False: it executes, with
+    // Does the instruction exit? True: the VM exit has happened, or the extension raised the
+    // exception the instruction gets instead of executing (VMX: RDTSCP with "enable RDTSCP"
+    // 0 is #UD); the handler returns Outcome::exit either way. False: it executes, with
     // info.value possibly replaced.
     virtual bool intercept(Core& c, const Insn& i, InterceptInfo& info) = 0;
     // An event about to be delivered through the guest's IDT; `during` is the event whose
@@ -137,6 +140,11 @@ public:
     // Called from Core::reset() and when the extension is attached.
     virtual void reset(Core& c) = 0;
     virtual void report(sim::StatsWriter& out, const std::string& prefix) const = 0;
+    // The guest context the processor runs or ran last: VMX the current-VMCS pointer, SVM the
+    // physical address of the last VMRUN's VMCB; 0 when there is none. Passive observers tell
+    // partitions apart by it (sim/machine/partition_accounting.h), so the hypervisor they
+    // measure carries no instrumentation.
+    virtual uint64_t guest_context() const { return 0; }
 
 protected:
     bool nested_paging_ = false;

@@ -21,8 +21,8 @@ bool real_or_v86(const State& s) { return s.mode == Mode::real || s.mode == Mode
 // The base itself is not checked (SDM Vol. 2 "LGDT/LIDT" lists no base check).
 // Descriptor-table exiting (VMX) and the SVM table-register intercepts: after the privilege
 // and #UD checks, before the operand is accessed (SDM Vol. 3C 26.1.1).
-bool exits(Core& c, const Insn& i, Intercept kind) {
-    InterceptInfo x{kind};
+bool exits(Core& c, const Insn& i, Intercept kind, bool memory) {
+    InterceptInfo x{kind, 0, 0, 0, 0, memory ? intercept_flag::memory_operand : uint8_t{0}};
     return c.intercepted(i, x);
 }
 
@@ -30,7 +30,7 @@ template <bool Idt>
 Outcome load_table(Core& c, const Insn& i) {
     State& s = c.state();
     if (s.mode == Mode::v8086 || (s.mode != Mode::real && s.cpl != 0)) return c.raise_gp(0);
-    if (exits(c, i, Idt ? Intercept::lidt : Intercept::lgdt)) return Outcome::exit;
+    if (exits(c, i, Idt ? Intercept::lidt : Intercept::lgdt, true)) return Outcome::exit;
     const unsigned size = c.long64() ? 10 : 6;
     uint8_t m[10] = {};
     if (!c.read_bytes(i.seg, c.effective_address(i), m, size)) return Outcome::fault;
@@ -49,7 +49,7 @@ template <bool Idt>
 Outcome store_table(Core& c, const Insn& i) {
     const State& s = c.state();
     if (umip_refuses(s)) return c.raise_gp(0);
-    if (exits(c, i, Idt ? Intercept::sidt : Intercept::sgdt)) return Outcome::exit;
+    if (exits(c, i, Idt ? Intercept::sidt : Intercept::sgdt, true)) return Outcome::exit;
     const TableRegister& t = Idt ? s.idtr : s.gdtr;
     const unsigned size = c.long64() ? 10 : 6;
     uint8_t m[10];
@@ -90,7 +90,7 @@ Outcome lldt(Core& c, const Insn& i) {
     State& s = c.state();
     if (real_or_v86(s)) return c.raise_ud();
     if (s.cpl != 0) return c.raise_gp(0);
-    if (exits(c, i, Intercept::lldt)) return Outcome::exit;
+    if (exits(c, i, Intercept::lldt, S == Loc::mem)) return Outcome::exit;
     uint64_t v;
     if (!load<S, 2>(c, i, ea_if_memory<S, S>(c, i), v)) return Outcome::fault;
     const auto selector = static_cast<uint16_t>(v);
@@ -112,7 +112,7 @@ Outcome ltr(Core& c, const Insn& i) {
     State& s = c.state();
     if (real_or_v86(s)) return c.raise_ud();
     if (s.cpl != 0) return c.raise_gp(0);
-    if (exits(c, i, Intercept::ltr)) return Outcome::exit;
+    if (exits(c, i, Intercept::ltr, S == Loc::mem)) return Outcome::exit;
     uint64_t v;
     if (!load<S, 2>(c, i, ea_if_memory<S, S>(c, i), v)) return Outcome::fault;
     const auto selector = static_cast<uint16_t>(v);
@@ -137,7 +137,7 @@ Outcome store_selector_reg(Core& c, const Insn& i) {
     const State& s = c.state();
     if (real_or_v86(s)) return c.raise_ud();
     if (umip_refuses(s)) return c.raise_gp(0);
-    if (exits(c, i, Tr ? Intercept::str : Intercept::sldt)) return Outcome::exit;
+    if (exits(c, i, Tr ? Intercept::str : Intercept::sldt, false)) return Outcome::exit;
     c.set_reg<N>(i.reg, (Tr ? s.tr : s.ldtr).selector);
     return Outcome::next;
 }
@@ -147,7 +147,7 @@ Outcome store_selector_mem(Core& c, const Insn& i) {
     const State& s = c.state();
     if (real_or_v86(s)) return c.raise_ud();
     if (umip_refuses(s)) return c.raise_gp(0);
-    if (exits(c, i, Tr ? Intercept::str : Intercept::sldt)) return Outcome::exit;
+    if (exits(c, i, Tr ? Intercept::str : Intercept::sldt, true)) return Outcome::exit;
     return c.write<2>(i.seg, c.effective_address(i), (Tr ? s.tr : s.ldtr).selector) ? Outcome::next
                                                                                     : Outcome::fault;
 }

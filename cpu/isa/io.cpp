@@ -43,7 +43,8 @@ template <PortFrom P, unsigned N>
 Outcome in(Core& c, const Insn& i) {
     const uint16_t port = port_of<P>(c, i);
     if (!io_allowed(c, port, N)) return Outcome::fault;
-    InterceptInfo x{Intercept::io, port, 0, 0, N, intercept_flag::io_in};
+    InterceptInfo x{Intercept::io, port, 0, 0, N,
+                    static_cast<uint8_t>(intercept_flag::io_in | (P == PortFrom::imm ? intercept_flag::io_immediate : 0))};
     if (c.intercepted(i, x)) return Outcome::exit;
     c.set_reg<N>(rax, c.port_in(port, N));
     return Outcome::next;
@@ -53,7 +54,8 @@ template <PortFrom P, unsigned N>
 Outcome out(Core& c, const Insn& i) {
     const uint16_t port = port_of<P>(c, i);
     if (!io_allowed(c, port, N)) return Outcome::fault;
-    InterceptInfo x{Intercept::io, port, c.reg<N>(rax), 0, N};
+    InterceptInfo x{Intercept::io, port, c.reg<N>(rax), 0, N,
+                    P == PortFrom::imm ? intercept_flag::io_immediate : uint8_t{0}};
     if (c.intercepted(i, x)) return Outcome::exit;
     c.port_out(port, N, c.reg<N>(rax));
     return Outcome::next;

@@ -29,7 +29,7 @@ po::options_description machine_options() {
         ("vendor", po::value<std::string>()->default_value("intel"), "processor vendor: intel or amd")
         ("mem", po::value<std::string>()->default_value("64M"), "guest RAM size (e.g. 64M, 1G)")
         ("cpus", po::value<unsigned>()->default_value(1), "logical processors")
-        ("virt", po::value<std::string>()->default_value("none"), "hardware virtualization preset (VMX on intel, SVM on amd), or none")
+        ("virt", po::value<std::string>()->default_value("none"), "hardware virtualization preset (VMX on intel: modern, nehalem; SVM on amd), or none")
         ("max-insns", po::value<uint64_t>()->default_value(0), "stop after N instructions (0: no limit)")
         ("serial", po::value<std::string>()->default_value("stdio"), "COM1 output: stdio, none or a file")
         ("stats", po::value<std::string>(), "write the statistics JSON object to FILE (- for stdout)")

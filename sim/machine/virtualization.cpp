@@ -5,6 +5,7 @@
 
 #include "sim/machine/config.h"
 #include "svm/svm.h"
+#include "vmx/vmx.h"
 
 namespace sim {
 
@@ -16,13 +17,25 @@ std::unique_ptr<cpu::Virtualization> make_svm(const std::string& preset) {
     for (const auto& n : svm::preset_names()) names += ", " + n;
     throw ConfigError("--virt " + preset + ": no such SVM preset (presets: " + names + ")");
 }
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
 }  // namespace
 
 std::unique_ptr<cpu::Virtualization> make_virtualization(const MachineConfig& config, unsigned cpu) {
     (void)cpu;
     if (config.virtualization == "none") return nullptr;
-    if (config.vendor == cpu::Vendor::intel)
-        throw ConfigError("--virt " + config.virtualization + ": VMX is not in this build yet (presets: none)");
+    if (config.vendor == cpu::Vendor::intel) {
+        const auto caps = vmx::capability_preset(config.virtualization);
+        if (!caps)
+            throw ConfigError("--virt " + config.virtualization + ": no such VMX preset (presets: none, " +
+                              joined(vmx::capability_preset_names()) + ")");
+        return std::make_unique<vmx::Vmx>(*caps, config.virtualization);
+    }
     return make_svm(config.virtualization);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include "virt.h"
 #include "vmcs_fields.h"       /* VMCS_* encodings (sim/tables/vmcs_fields.toml) */
+#include "vmx_controls.h"      /* VMX_PROC_HLT_EXITING ... (sim/tables/vmx_controls.toml) */
 #include "vmx_exit_reasons.h"  /* EXIT_REASON_* (sim/tables/vmx_exit_reasons.toml) */
 
 /* VM-execution, VM-exit and VM-entry control bits the library uses (SDM Vol. 3C 25.6.1
@@ -50,3 +51,14 @@ void vmx_vcpu_setup(struct vcpu *v);
 void vmx_vcpu_enter(struct vcpu *v);
 /* VMCLEAR the vCPU's VMCS (the runner calls it after the test). */
 void vmx_vcpu_release(struct vcpu *v);
+
+/* ---- vmx_ept.c: EPT (SDM Vol. 3C 29.3) ---- */
+/* An identity map of the first 4 GiB (1 GiB pages, WB, read/write/execute); returns the EPTP
+   (4-level walk, WB). */
+uint64_t ept_identity_map(void);
+/* The 4 KiB EPT entry that maps gpa, splitting the large pages on the way. */
+uint64_t *ept_entry_4k(uint64_t eptp, uint64_t gpa);
+/* "Activate secondary controls" plus "enable EPT" with this EPTP; false if not allowed. */
+bool vmx_use_ept(uint64_t eptp);
+/* "Activate secondary controls" plus the given secondary controls; false if not allowed. */
+bool vmx_secondary_set(uint32_t set);

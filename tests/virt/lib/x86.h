@@ -4,7 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "msrs.h"  /* generated from sim/tables/msrs.toml: MSR_EFER ... */
+#include "msrs.h"      /* generated from sim/tables/msrs.toml: MSR_EFER ... */
+#include "vmx_msrs.h"  /* sim/tables/vmx_msrs.toml: MSR_FEATURE_CONTROL, MSR_VMX_BASIC ... */
 
 /* MSRs of the virtualization extensions that hvsim's msrs.toml does not list yet (it names
    only the MSRs the simulator implements; vmx/ and svm/ add theirs). Defined here only until
