@@ -27,7 +27,9 @@ TEST(VmcsFields, EveryTableEncodingIsFoundAndHighHalvesShareTheFullSlot) {
         const vmx::FieldRef f = vmx::find_field(enc);
         ASSERT_NE(f.info, nullptr) << row.name;
         EXPECT_EQ(f.info, &row);
-        if (f.high) EXPECT_EQ(f.slot, vmx::find_field(enc & ~1u).slot) << row.name;
+        if (f.high) {
+            EXPECT_EQ(f.slot, vmx::find_field(enc & ~1u).slot) << row.name;
+        }
     }
 }
 
