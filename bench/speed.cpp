@@ -238,6 +238,59 @@ void bm_decode_cache(benchmark::State& state, uint64_t kind) {
                                                        benchmark::Counter::kIs1000);
 }
 
+// The VM-exit round trip (issues 4 and 5: at most 3 us of host time per CPUID exit + VMRESUME
+// in functional mode): tests/virt/roundtrip.c under the vendor's extension ("modern" preset)
+// takes kRoundtrips exits of one kind (VMX: CPUID; SVM: CPUID, then as many VMMCALL) and
+// re-enters after each. Host time and guest instructions per exit include the guest's loop and
+// the test hypervisor's handler, i.e. the whole round trip as a user would measure it.
+constexpr uint64_t kRoundtrips = 20'000;  // ROUNDTRIPS in tests/virt/roundtrip.c
+
+class ExitCounter final : public sim::EventObserver {
+public:
+    void on_event(const sim::Event&) override { ++exits; }
+    uint64_t exits = 0;
+};
+
+void bm_vm_exit_roundtrip(benchmark::State& state, bool, cpu::Vendor vendor) {
+    sim::MachineConfig config = machine_config(false, vendor);
+    config.virtualization = "modern";
+    const uint64_t expected = vendor == cpu::Vendor::intel ? kRoundtrips + 1 : 2 * kRoundtrips + 1;
+    uint64_t exits = 0, instructions = 0;
+    double seconds = 0, cpu_seconds = 0;
+    try {
+        sim::Machine probe(config);
+    } catch (const sim::ConfigError& e) {
+        state.SkipWithError(e.what());  // this build has no such extension
+        return;
+    }
+    for (auto _ : state) {
+        sim::Machine m(config);
+        m.load_kernel(std::string(HVSIM_VIRT_IMAGE_DIR) + "/roundtrip.elf");
+        auto counter = std::make_shared<ExitCounter>();
+        m.events().subscribe(counter, sim::EventStream::bit(sim::EventKind::vm_exit));
+        const double c0 = thread_cpu_seconds();
+        const auto t0 = std::chrono::steady_clock::now();
+        const sim::RunResult r = m.run(kRunLimit);
+        const auto t1 = std::chrono::steady_clock::now();
+        cpu_seconds += thread_cpu_seconds() - c0;
+        const double run_seconds = std::chrono::duration<double>(t1 - t0).count();
+        state.SetIterationTime(run_seconds);
+        // Debug-exit 77: this vendor's test passed and the other vendor's was skipped.
+        if (r.reason != sim::StopReason::exit || r.exit_status != (77 << 1 | 1) || counter->exits != expected) {
+            state.SkipWithError(("round trip failed: " + r.message + ", exit status " + std::to_string(r.exit_status) +
+                                 ", " + std::to_string(counter->exits) + " exits").c_str());
+            break;
+        }
+        exits += counter->exits;
+        instructions += r.instructions;
+        seconds += run_seconds;
+    }
+    if (!exits) return;
+    state.counters["host_ns_per_exit"] = 1e9 * seconds / static_cast<double>(exits);
+    state.counters["host_ns_per_exit_cpu"] = 1e9 * cpu_seconds / static_cast<double>(exits);
+    state.counters["guest_insns_per_exit"] = static_cast<double>(instructions) / static_cast<double>(exits);
+}
+
 using WorkloadFn = void (*)(benchmark::State&, bool, cpu::Vendor);
 
 benchmark::internal::Benchmark* add(const std::string& name, WorkloadFn fn, bool counters, cpu::Vendor vendor) {
@@ -260,6 +313,8 @@ void register_all() {
     // The vendor changes CPUID and the VMX/SVM side, not these paths; one check that it stays so.
     add("alu_loop", bm_alu_loop, false, cpu::Vendor::amd);
     add("call_ret", bm_call_ret, false, cpu::Vendor::amd);
+    add("vm_exit_roundtrip", bm_vm_exit_roundtrip, false, cpu::Vendor::intel);
+    add("vm_exit_roundtrip", bm_vm_exit_roundtrip, false, cpu::Vendor::amd);
     benchmark::RegisterBenchmark("native_chase", bm_native_chase)
         ->Arg(32 << 10)->Arg(256)->UseManualTime()->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("decode_cache/straight_block", bm_decode_cache, 0)

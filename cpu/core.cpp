@@ -115,6 +115,9 @@ void Core::refresh_mode() {
     linear_mask_ = s.mode == Mode::long64 ? ~0ull : 0xffffffffull;
     stack_mask_ = s.mode == Mode::long64 ? ~0ull : s.seg[ss].big() ? 0xffffffffull : 0xffffull;
     user_tag_ = s.cpl == 3 ? 1 : 0;
+    // Alignment checking (SDM Vol. 3A 6.15 "Interrupt 17-Alignment Check Exception"; APM Vol. 2
+    // 8.2.18): multi-byte data accesses then all take the slow paths, which check alignment.
+    alignment_check_ = s.cpl == 3 && (s.cr0 & cr0::am) && (s.rflags_other & rf::ac);
     for (unsigned i = 0; i < seg_count; ++i) {
         const Segment& sg = s.seg[i];
         const bool flat64 = s.mode == Mode::long64;
@@ -134,6 +137,7 @@ void Core::refresh_mode() {
             seg_read_limit_[i] = readable ? sg.limit : 0;
             seg_write_limit_[i] = writable ? sg.limit : 0;
         }
+        if (alignment_check_) seg_read_limit_[i] = seg_write_limit_[i] = 0;
     }
     if (seg_base_[cs] != fetch_base_ || code_bits_ != fetch_bits_ || user_tag_ != fetch_user_) {
         fetch_base_ = seg_base_[cs];
@@ -151,6 +155,12 @@ void Core::flush_tlb() {
         for (auto& e : *tlb) e = TlbEntry{};
     blocks_->bump_epoch();
 }
+
+namespace {
+bool loads_rf(uint16_t m) {
+    return m == ZYDIS_MNEMONIC_IRET || m == ZYDIS_MNEMONIC_IRETD || m == ZYDIS_MNEMONIC_IRETQ;
+}
+}  // namespace
 
 uint64_t Core::run(uint64_t budget) {
     const uint64_t start = retired_;
@@ -170,14 +180,20 @@ uint64_t Core::run(uint64_t budget) {
             if (!b) continue;  // an exception was delivered instead (fetch fault)
         }
         Block& current = *b;
+        // RF (set by IRET) suppresses instruction breakpoints for one instruction and is
+        // cleared once that instruction completes (SDM Vol. 3A 2.3 "RF", 3B 17.3.1.1; APM Vol. 2
+        // 3.1.6 "RFLAGS Register"): that instruction runs alone. An IRET loads RF itself.
+        const bool rf_set = s_.rflags_other & rf::rf;
         // Blocks stop at the next timer expiry (or after the instruction an interrupt shadow
         // covers), so events are taken at the exact instruction boundary.
-        execute_block(current, std::min(end, deadline_) - cycle());
+        execute_block(current, rf_set ? 1 : std::min(end, deadline_) - cycle());
         if (pending_.valid) {
             deliver_pending();
             b = nullptr;
             continue;
         }
+        if (rf_set && !loads_rf(current.insns[0].mnemonic)) [[unlikely]]
+            s_.rflags_other &= ~rf::rf;
         b = next_block(current);
     }
     return retired_ - start;

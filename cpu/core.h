@@ -247,6 +247,7 @@ private:
     static constexpr unsigned kTlbSize = 256;
 
     template <unsigned N> bool read_slow(unsigned seg, uint64_t offset, uint64_t& out);
+    bool misaligned(uint64_t linear, unsigned size);  // raises #AC when alignment is checked
     template <unsigned N> bool write_slow(unsigned seg, uint64_t offset, uint64_t value);
     // Segment checks, canonical check and translation of one access; fills `linear`.
     bool check_segment(unsigned seg, uint64_t offset, unsigned size, AccessKind kind,
@@ -298,6 +299,7 @@ private:
     uint64_t linear_mask_ = 0xffffffff;
     uint64_t stack_mask_ = 0xffff;
     uint64_t user_tag_ = 0;  // 1 at CPL 3
+    bool alignment_check_ = false;  // CPL 3, CR0.AM and RFLAGS.AC: the slow paths check alignment
     unsigned code_bits_ = 16;
     bool paging_ = false;
     uint64_t fetch_base_ = ~0ull, fetch_user_ = ~0ull;  // what successor links were made under

@@ -120,6 +120,7 @@ bool Core::translate(uint64_t linear, AccessKind kind, bool user, uint64_t& phys
         rq.cr4_smep = s_.cr4 & cr4::smep;
         rq.cr4_smap = s_.cr4 & cr4::smap;
         rq.efer_nxe = s_.efer & efer::nxe;
+        rq.amd_pml4e_bit8_reserved = vendor() == Vendor::amd;
         rq.rflags_ac = s_.rflags_other & rf::ac;
         rq.maxphyaddr_mask = (uint64_t{1} << kMaxPhysAddrBits) - 1;
         // The PDPTE registers MOV to CR3/CR0/CR4 loaded (cpu/isa/control_regs.cpp), while CR3
@@ -270,9 +271,18 @@ void Core::device_access(uint64_t phys, uint8_t* bytes, unsigned size, bool writ
     }
 }
 
+// #AC(0) for a word, doubleword or quadword data access at an address that is not a multiple
+// of its size (SDM Vol. 3A 6.15, Table 6-7), after the segment checks and before paging.
+bool Core::misaligned(uint64_t linear, unsigned size) {
+    if (!alignment_check_ || !(linear & (size - 1))) return false;
+    raise(sim::Vector::alignment_check, 0);
+    return true;
+}
+
 template <unsigned N> bool Core::read_slow(unsigned seg, uint64_t offset, uint64_t& out) {
     uint64_t linear;
     if (!check_segment(seg, offset, N, AccessKind::read, linear)) return false;
+    if (misaligned(linear, N)) return false;
     uint_t<N> v{};
     if (!access_linear(linear, &v, N, AccessKind::read, s_.cpl == 3)) return false;
     out = v;
@@ -294,6 +304,7 @@ template <unsigned N> bool Core::write_slow(unsigned seg, uint64_t offset, uint6
     }
     uint64_t linear;
     if (!check_segment(seg, offset, N, AccessKind::write, linear)) return false;
+    if (misaligned(linear, N)) return false;
     const uint_t<N> v = static_cast<uint_t<N>>(value);
     return access_linear(linear, const_cast<uint_t<N>*>(&v), N, AccessKind::write, s_.cpl == 3);
 }

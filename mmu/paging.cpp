@@ -177,6 +177,9 @@ uint64_t Walker::reserved_mask(int level, uint64_t entry, uint64_t high_reserved
     uint64_t mask = high_reserved;
     if (!req_.efer_nxe) mask |= xd_bit;      // XD is reserved while EFER.NXE = 0
     if (level >= 4) mask |= ps_bit;          // no pages mapped by a PML4E or PML5E
+    // AMD long mode: PML4E bits 8:7 are MBZ (APM Vol. 2 5.3.3, Figure 5-18 "4-Kbyte PML4E-Long
+    // Mode"); bit 8 of a non-leaf PDPE or PDE is ignored, as on Intel (SDM Table 4-15).
+    if (level >= 4 && req_.amd_pml4e_bit8_reserved) mask |= global_bit;
     const bool large = entry & ps_bit;
     if (level == 3 && large) mask |= bits(29, 13);  // 1-GByte page: below the frame, above PAT
     if (level == 2 && large) mask |= bits(20, 13);  // 2-MByte page

@@ -33,6 +33,7 @@ struct WalkRequest {
     bool cr4_smap = false;
     bool cr4_pke = false;   // protection keys (not modelled: must be false)
     bool efer_nxe = false;
+    bool amd_pml4e_bit8_reserved = false;  // AMD: bit 8 of a PML4E/PML5E is MBZ (Intel ignores it)
     bool rflags_ac = false; // SMAP override for explicit accesses
     uint64_t maxphyaddr_mask = (uint64_t{1} << 52) - 1;  // physical-address bits the CPU has
     // PAE paging: the four PDPTE registers, when the processor holds them (Intel loads them at

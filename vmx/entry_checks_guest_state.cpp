@@ -52,8 +52,7 @@ EntryCheckResult check_activity(const Context& c, uint32_t activity, uint32_t in
     return passed();
 }
 
-EntryCheckResult check_interruptibility(const Context& c, uint32_t activity, uint64_t state) {
-    (void)activity;
+EntryCheckResult check_interruptibility(const Context& c, uint64_t state) {
     const uint32_t defined = kBlockingSti | kBlockingMovSs | kBlockingSmi | kBlockingNmi |
                              (c.cpu.sgx ? kEnclaveInterruption : 0);
     if (state & ~uint64_t{defined}) return guest_failure("guest_interruptibility_reserved");
@@ -120,7 +119,7 @@ EntryCheckResult check_guest_non_register(const Context& c) {
     const auto activity = static_cast<uint32_t>(c.read(VmcsField::guest_activity_state));
     const uint64_t state = c.read(VmcsField::guest_interruptibility_state) & 0xffffffff;
     EntryCheckResult result = check_activity(c, activity, static_cast<uint32_t>(state));
-    if (!failed(result)) result = check_interruptibility(c, activity, state);
+    if (!failed(result)) result = check_interruptibility(c, state);
     if (!failed(result)) result = check_pending_debug(c, activity, state);
     if (!failed(result)) result = check_link_pointer(c);
     return result;

@@ -1,4 +1,4 @@
-// RDTSC RDTSCP PAUSE UD0 UD1 UD2 XLAT: small instructions without a family of their own.
+// RDTSC RDTSCP RDPMC PAUSE UD0 UD1 UD2 XLAT: small instructions without a family of their own.
 // Context: instruction handlers.
 #include "cpu/isa/operands.h"
 
@@ -32,6 +32,21 @@ Outcome rdtscp(Core& c, const Insn& i) {
     c.set_reg<4>(rax, t);
     c.set_reg<4>(rdx, t >> 32);
     c.set_reg<4>(rcx, c.state().tsc_aux);
+    return Outcome::next;
+}
+
+// RDPMC: CR4.PCE makes it usable outside CPL 0; an unimplemented counter index is #GP(0)
+// (SDM Vol. 2 "RDPMC"; APM Vol. 3 "RDPMC": counters 0-3 without PerfCtrExtCore). No counter
+// is modelled: each reads 0. The VM exit (RDPMC exiting, SVM's RDPMC intercept) comes after
+// the CR4.PCE check (SDM Vol. 3C 26.1.1), before the index check.
+Outcome rdpmc(Core& c, const Insn& i) {
+    const State& s = c.state();
+    if (!(s.cr4 & cr4::pce) && s.mode != Mode::real && s.cpl != 0) return c.raise_gp(0);
+    InterceptInfo x{Intercept::rdpmc, static_cast<uint32_t>(c.reg<4>(rcx))};
+    if (c.intercepted(i, x)) return Outcome::exit;
+    if (c.reg<4>(rcx) > 3) return c.raise_gp(0);
+    c.set_reg<4>(rax, 0);
+    c.set_reg<4>(rdx, 0);
     return Outcome::next;
 }
 
@@ -75,6 +90,7 @@ bool build_xlat(const DecodeContext& c, Insn& i) {
 void register_misc(Registry& r) {
     r.add(ZYDIS_MNEMONIC_RDTSC, &build<&rdtsc>);
     r.add(ZYDIS_MNEMONIC_RDTSCP, &build<&rdtscp>);
+    r.add(ZYDIS_MNEMONIC_RDPMC, &build<&rdpmc>);
     r.add(ZYDIS_MNEMONIC_PAUSE, &build<&pause>);
     r.add(ZYDIS_MNEMONIC_UD0, &build<&ud>);
     r.add(ZYDIS_MNEMONIC_UD1, &build<&ud>);

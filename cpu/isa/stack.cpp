@@ -113,7 +113,9 @@ Outcome popf(Core& c, const Insn& i) {
     const uint64_t m = popf_mask<N>(s);
     uint64_t r = (s.rflags() & ~m) | (v & m);
     if (N > 2) r &= ~rf::rf;
+    const bool ac_changed = (r ^ s.rflags()) & rf::ac;
     s.set_rflags(r);
+    if (ac_changed) c.refresh_mode();  // alignment checking follows RFLAGS.AC
     // IF, TF and AC may have changed: leave the block so the run loop sees them.
     return Outcome::end_block;
 }

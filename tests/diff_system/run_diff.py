@@ -233,7 +233,8 @@ def _env(d):
             'field': d['field'], 'm': dict(RFLAGS_GROUPS).get(d['field'].split('.')[-1], 0), 'fault': fault, 'cpuid_bit': cpuid_bit, 'cr4_gp': cr4_gp, 'efer_gp': efer_gp,
             'canonical': canonical, 'sreg_load': sreg_load, 'load_matches': load_matches, 'seg': seg, 'amd_bit8_rsvd': amd_bit8_rsvd, 'selector_checks': selector_checks, 'cr0_gp': cr0_gp, 'cr0_ok': cr0_ok, 'cr4_ok': cr4_ok,
             'efer_ok': efer_ok, 'msr_gp': msr_gp, 'compat': compat, 'desc': (d['op'] or {}).get('desc', ''), 'scdesc': ' '.join(d['sc'].get('desc', [])),
-            'isinstance': isinstance, 'int': int, 'str': str, 'bool': bool, 'enumerate': enumerate, 'any': any, 'all': all, 'len': len, 'set': set}
+            'isinstance': isinstance, 'int': int, 'str': str, 'bool': bool, 'enumerate': enumerate, 'any': any, 'all': all, 'len': len, 'set': set,
+            'range': range}
 
 
 # ---- helpers for the verdicts' conditions (verdicts.toml 'when') ----
@@ -369,18 +370,10 @@ def msr_gp(h, msr, value):
 
 
 def amd_bit8_rsvd(sc, i):
-    """True if the walk of mapping i reaches a present non-leaf PML4E or PDPE with bit 8 set
-    (MBZ in AMD's long-mode formats) before any not-present entry."""
-    m = sc['maps'][i]
-    for level, e in zip((4, 3, 2, 1), m['entries']):
-        if not e & 1:
-            return False
-        leaf = level == 1 or (level in (2, 3) and e & 0x80)
-        if level in (4, 3) and not leaf and e & 0x100:
-            return True
-        if leaf:
-            return False
-    return False
+    """True if the walk of mapping i reaches a present PML4E with bit 8 set (MBZ in AMD's
+    long-mode PML4E, APM Vol. 2 Figure 5-18; ignored in PDPEs and PDEs)."""
+    e = sc['maps'][i]['entries'][0]
+    return bool(e & 1 and e & 0x100)
 
 
 def selector_checks(sc, sel, cpl, what):
@@ -393,6 +386,10 @@ def selector_checks(sc, sel, cpl, what):
     d = seg(sc, sel)
     k = d.get('kind')
     if k == 'none':
+        # The upper half of a 16-byte system descriptor or gate read as a descriptor of its own:
+        # with bits 44:40 zero it is a system descriptor of type 0, which no instruction accepts.
+        if 'high' in seg(sc, (sel & ~3) - 8) and not (seg(sc, (sel & ~3) - 8)['high'] >> 40) & 0x1f:
+            return False
         if sel & 4 or (sel & ~7) > 0x80:
             return False if (sel & ~7) > (0x38 if sel & 4 else 0x80) else None
         return None
@@ -423,6 +420,8 @@ def sreg_load(sc, sel, cpl, sreg):
         return (13, idx)
     d = seg(sc, sel)
     k = d.get('kind')
+    if k == 'none' and 'high' in seg(sc, (sel & ~3) - 8) and not (seg(sc, (sel & ~3) - 8)['high'] >> 40) & 0x1f:
+        return (13, idx)   # the upper half of a 16-byte descriptor: a system descriptor of type 0
     if k in ('none', 'junk'):
         return None
     if k in ('system', 'gate'):

@@ -522,7 +522,8 @@ apply_writes:
 
 /* The scenario's control state, re-established before every op: descriptor tables, TR,
    LDTR, CR0/CR4/EFER/CR3 (the CR3 write flushes the TLB: ops see no stale translations),
-   CR8, DR7, the SYSCALL MSRs and the segment bases. Runs at CPL 0 on the kernel stack. */
+   CR8, DR7, the SYSCALL and SYSENTER MSRs, PAT and the segment bases. Runs at CPL 0 on the
+   kernel stack. */
 restore_state:
     push %rbx
     mov cur_scen, %rbx
@@ -569,6 +570,15 @@ restore_state:
     mov $0xc0000101, %ecx
     call wrmsr64
     mov $0xc0000102, %ecx
+    call wrmsr64
+    mov $0x174, %ecx                /* SYSENTER_CS/ESP/EIP <- 0 and PAT <- its power-on value: */
+    call wrmsr64                    /* what a WRMSR op leaves (or, where an implementation */
+    mov $0x175, %ecx                /* accepts a value it should refuse, keeps) must not */
+    call wrmsr64                    /* reach later ops, which may have started in another run */
+    mov $0x176, %ecx
+    call wrmsr64
+    mov $0x277, %ecx
+    movabs $0x0007040600070406, %rax
     call wrmsr64
     pop %rbx
     ret

@@ -134,6 +134,24 @@ TEST_P(ReservedBits, fault_with_rsvd_only_where_the_sdm_reserves_them) {
 INSTANTIATE_TEST_SUITE_P(Paging, ReservedBits, ::testing::ValuesIn(reserved_cases),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// AMD long mode: bit 8 of a PML4E is MBZ (APM Vol. 2 5.3.3, Figure 5-18); bit 8 of a
+// non-leaf PDPE and PDE stays ignored.
+TEST(ReservedBitFault, amd_reserves_bit_8_of_a_pml4e_only) {
+    for (int depth = 0; depth < 3; ++depth) {
+        FakeMemory memory;
+        PageTables tables(memory, PagingMode::level4);
+        tables.map(0x1000, 0x7000, size_4k, bit_p | bit_rw);
+        tables.set_bits(0x1000, depth, bit(8));
+        mmu::WalkRequest r = request(PagingMode::level4, tables.cr3(), 0x1000);
+        r.amd_pml4e_bit8_reserved = true;
+        const mmu::WalkResult result = mmu::walk(r, memory);
+        EXPECT_EQ(result.ok, depth != 0) << "depth " << depth;
+        if (depth == 0) {
+            EXPECT_EQ(result.error_code, mmu::pf::present | mmu::pf::reserved);
+        }
+    }
+}
+
 // The #PF error code describes the access as well (SDM 4.7): W/R, U/S and I/D with RSVD.
 TEST(ReservedBitFault, reports_the_access_kind_beside_rsvd) {
     FakeMemory memory;

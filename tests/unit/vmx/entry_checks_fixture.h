@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "vmcs_fields_table.h"
