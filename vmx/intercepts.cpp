@@ -146,6 +146,7 @@ bool Vmx::intercept(Core& c, const cpu::Insn& i, InterceptInfo& x) {
         case Intercept::wbinvd: return (p2 & proc2::wbinvd_exiting) && plain(ExitReason::wbinvd_or_wbnoinvd);
         case Intercept::invlpg: return (p & proc::invlpg_exiting) && plain(ExitReason::invlpg, x.address);
         case Intercept::pause: return (p & proc::pause_exiting) && plain(ExitReason::pause);
+        case Intercept::rdpmc: return (p & proc::rdpmc_exiting) && plain(ExitReason::rdpmc);
         case Intercept::rdtscp:
         case Intercept::invpcid:
             // 26.3 / 25.6.2 Table 25-7: with "enable RDTSCP" / "enable INVPCID" 0 the
@@ -221,7 +222,7 @@ bool Vmx::intercept(Core& c, const cpu::Insn& i, InterceptInfo& x) {
             // blocking stands for it in non-root operation): nothing to do here.
             return false;
         default:
-            // RDPMC/MONITOR/MWAIT/RDRAND/RDSEED (the core lacks them),
+            // MONITOR/MWAIT/RDRAND/RDSEED (the core lacks them),
             // RSM, task switches (the core does not perform them), PUSHF/POPF/INT n (no VMX exit).
             return false;
     }

@@ -118,12 +118,12 @@ TEST(Capabilities, ModernHasEptVpidUnrestrictedGuestAndNehalemDoesNot) {
 }
 
 TEST(Capabilities, NothingUnimplementedIsAdvertised) {
-    // RDPMC, MONITOR, MWAIT (the core lacks them), TPR shadow, RDRAND/RDSEED, INVPCID, VMCS
+    // MONITOR, MWAIT (the core lacks them), TPR shadow, RDRAND/RDSEED, INVPCID, VMCS
     // shadowing, posted interrupts, entry to SMM.
     for (const char* name : {"modern", "nehalem"}) {
         const auto c = preset(name);
         EXPECT_EQ(vmx::allowed1(c, vmx::ControlField::proc) &
-                      (vmx::proc::rdpmc_exiting | vmx::proc::monitor_exiting | vmx::proc::mwait_exiting |
+                      (vmx::proc::monitor_exiting | vmx::proc::mwait_exiting |
                        vmx::proc::use_tpr_shadow | vmx::proc::tertiary_controls),
                   0u);
         EXPECT_EQ(vmx::allowed1(c, vmx::ControlField::proc2) &
