@@ -564,6 +564,44 @@ static enum virt_action check_exit_msr_lists(struct vcpu *v) {
     return VIRT_PASS;
 }
 
+/* TPR shadow (SDM 30.3): MOV from CR8 reads VTPR[7:4] from the virtual-APIC page; MOV to CR8
+   writes VTPR and, when VTPR[7:4] drops below the TPR threshold, exits with reason 43 after
+   the instruction (trap-like). The APIC's own TPR never changes. */
+static uint8_t *virtual_apic;
+static enum virt_action init_tpr_shadow(struct vcpu *v, uint32_t vtpr, uint32_t threshold) {
+    if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_TPR_SHADOW,
+                          VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING))
+        return virt_skip(v, "TPR shadow not allowed");
+    virtual_apic = virt_alloc_pages(1);
+    virtual_apic[0x80] = (uint8_t)vtpr;
+    vmcs_write(VMCS_VIRTUAL_APIC_ADDRESS, virt_pa(virtual_apic));
+    vmcs_write(VMCS_TPR_THRESHOLD, threshold);
+    guest_value = ~0ull;
+    return VIRT_RESUME;
+}
+static void guest_read_cr8(void) {
+    uint64_t v;
+    __asm__ volatile("mov %%cr8, %0" : "=r"(v));
+    guest_value = v;
+}
+static enum virt_action init_tpr_read(struct vcpu *v) { return init_tpr_shadow(v, 0x50, 0); }
+static enum virt_action check_tpr_read(struct vcpu *v) {
+    VIRT_EXPECT(v, guest_value == 5, "MOV from CR8 gave %#lx, expected VTPR[7:4] = 5", guest_value);
+    return VIRT_PASS;
+}
+static void guest_write_cr8(void) { __asm__ volatile("mov %%rax, %%cr8" : : "a"(1ull)); }
+static enum virt_action init_tpr_threshold(struct vcpu *v) { return init_tpr_shadow(v, 0x30, 3); }
+static enum virt_action handle_tpr_threshold(struct vcpu *v, const struct virt_exit *e) {
+    EXPECT_REASON(v, e, EXIT_REASON_TPR_BELOW_THRESHOLD);
+    const uint8_t *at = (const uint8_t *)e->guest_rip;
+    VIRT_EXPECT(v, at[-4] == 0x44 && at[-3] == 0x0f && at[-2] == 0x22, "exit RIP %#lx is not after MOV to CR8", e->guest_rip);
+    VIRT_EXPECT(v, virtual_apic[0x80] == 0x10, "VTPR %#x, expected 0x10", virtual_apic[0x80]);
+    VIRT_EXPECT(v, read_cr8() == 0, "the APIC's TPR changed to %#lx", read_cr8());
+    vmcs_write(VMCS_TPR_THRESHOLD, 0);
+    ++v->stage;
+    return VIRT_RESUME;
+}
+
 static enum virt_action never_finishes(struct vcpu *v) { return virt_fail(v, "the guest finished"); }
 
 static enum virt_action handle_one(struct vcpu *v, const struct virt_exit *e) {
@@ -602,6 +640,8 @@ static const struct virt_test tests[] = {
     {"vmx_ept_misconfiguration_write_only", VIRT_VMX, init_ept_misconfig, guest_read_ept_page, handle_ept_misconfig, check_one},
     {"vmx_unrestricted_guest_real_mode", VIRT_VMX, init_real_mode, guest_nothing, handle_real_mode, never_finishes},
     {"vmx_tsc_offsetting", VIRT_VMX, init_tsc_offset, guest_rdtsc_value, handle_one, check_tsc_offset},
+    {"vmx_tpr_shadow_mov_from_cr8", VIRT_VMX, init_tpr_read, guest_read_cr8, handle_one, check_tpr_read},
+    {"vmx_tpr_below_threshold", VIRT_VMX, init_tpr_threshold, guest_write_cr8, handle_tpr_threshold, check_one},
     {"vmx_exit_msr_store_and_load_lists", VIRT_VMX, init_exit_msr_lists, guest_set_sysenter_esp, handle_one, check_exit_msr_lists},
     {"vmx_entry_msr_load_failure_34", VIRT_VMX, init_msr_load_failure, guest_nothing, handle_msr_load_failure, never_finishes},
 };
