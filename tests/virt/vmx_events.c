@@ -242,14 +242,19 @@ static enum virt_action check_injection(struct vcpu *v) {
    raises #GP (error: vector * 8 + 2 for IDT, bit 0 EXT for an external event, SDM 6.13)
    during its delivery; the exception bitmap makes the #GP exit, with the interrupt in the
    IDT-vectoring information (28.2.4). */
-static enum virt_action init_vectoring(struct vcpu *v) {
+static uint32_t vectoring_type;
+static enum virt_action init_vectoring_type(struct vcpu *v, uint32_t type) {
     (void)v;
+    vectoring_type = type;
     vmcs_write(VMCS_EXCEPTION_BITMAP, 1u << 13);
     vmcs_write(VMCS_GUEST_IDTR_LIMIT, 16 * 0x21 - 1);  /* vector 21h is beyond the limit */
-    vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFORMATION, INFO_VALID | TYPE(0) | 0x21);
+    vmcs_write(VMCS_VM_ENTRY_INTERRUPTION_INFORMATION, INFO_VALID | TYPE(type) | 0x21);
+    vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LENGTH, 2);
     vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) | (1u << 9));  /* 27.3.1.4 */
     return VIRT_RESUME;
 }
+static enum virt_action init_vectoring(struct vcpu *v) { return init_vectoring_type(v, 0); }
+static enum virt_action init_vectoring_soft(struct vcpu *v) { return init_vectoring_type(v, 4); }
 static enum virt_action handle_vectoring(struct vcpu *v, const struct virt_exit *e) {
     EXPECT_REASON(v, e, EXIT_REASON_EXCEPTION_OR_NMI);
     const uint64_t info = vmcs_read(VMCS_VM_EXIT_INTERRUPTION_INFORMATION);
@@ -257,7 +262,11 @@ static enum virt_action handle_vectoring(struct vcpu *v, const struct virt_exit 
     const uint64_t idt = vmcs_read(VMCS_IDT_VECTORING_INFORMATION);
     VIRT_EXPECT(v, info == (INFO_VALID | ERROR_VALID | TYPE(3) | 13), "interruption information %#lx", info);
     VIRT_EXPECT(v, (error & ~1ull) == 0x21 * 8 + 2, "#GP error %#lx, expected IDT vector 21h", error);
-    VIRT_EXPECT(v, idt == (INFO_VALID | TYPE(0) | 0x21), "IDT-vectoring information %#lx, expected 0x80000021", idt);
+    VIRT_EXPECT(v, idt == (INFO_VALID | TYPE(vectoring_type) | 0x21), "IDT-vectoring information %#lx, expected type %u vector 21h",
+                idt, vectoring_type);
+    /* 28.2.4: a software interrupt in delivery reports its instruction length. */
+    VIRT_EXPECT(v, vectoring_type != 4 || e->instruction_length == 2, "instruction length %u, expected 2",
+                e->instruction_length);
     return VIRT_PASS;
 }
 
@@ -627,6 +636,7 @@ static const struct virt_test tests[] = {
     INJECT("vmx_inject_privileged_software_exception"),
     INJECT("vmx_inject_software_exception"),
     {"vmx_idt_vectoring_gp_during_injection", VIRT_VMX, init_vectoring, guest_nothing, handle_vectoring, never_finishes},
+    {"vmx_idt_vectoring_software_interrupt_length", VIRT_VMX, init_vectoring_soft, guest_nothing, handle_vectoring, never_finishes},
     {"vmx_triple_fault", VIRT_VMX, init_triple, guest_ud2, handle_triple, never_finishes},
     {"vmx_interrupt_window_after_sti", VIRT_VMX, init_interrupt_window, guest_sti_nop, handle_interrupt_window, check_one},
     {"vmx_nmi_window", VIRT_VMX, init_nmi_window, guest_nothing, handle_nmi_window, check_one},
