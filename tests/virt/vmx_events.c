@@ -195,6 +195,24 @@ static enum virt_action handle_interrupt_window(struct vcpu *v, const struct vir
     return VIRT_RESUME;
 }
 
+/* Blocking by STI in the guest-state area holds the interrupt window closed for the first
+   guest instruction (the trampoline's CALL): the exit comes at guest_main. */
+static enum virt_action init_sti_blocking_window(struct vcpu *v) {
+    if (init_interrupt_window(v) != VIRT_RESUME) return VIRT_SKIP;
+    vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) | (1u << 9));
+    vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_STATE, 1);  /* blocking by STI (needs IF = 1, 27.3.1.5) */
+    return VIRT_RESUME;
+}
+static enum virt_action handle_sti_blocking_window(struct vcpu *v, const struct virt_exit *e) {
+    EXPECT_REASON(v, e, EXIT_REASON_INTERRUPT_WINDOW);
+    VIRT_EXPECT(v, e->guest_rip == (uint64_t)guest_nothing, "window exit at %#lx, expected after the first instruction",
+                e->guest_rip);
+    vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, 0, VMX_PROC_INTERRUPT_WINDOW_EXITING);
+    vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) & ~(1ull << 9));
+    ++v->stage;
+    return VIRT_RESUME;
+}
+
 /* NMI window (needs virtual NMIs and NMI exiting, 27.2.1.1): with no virtual-NMI blocking the
    exit comes before the first guest instruction. */
 static enum virt_action init_nmi_window(struct vcpu *v) {
@@ -343,6 +361,8 @@ static const struct virt_test tests[] = {
     {"vmx_idt_vectoring_software_interrupt_length", VIRT_VMX, init_vectoring_soft, guest_nothing, handle_vectoring, never_finishes},
     {"vmx_triple_fault", VIRT_VMX, init_triple, guest_ud2, handle_triple, never_finishes},
     {"vmx_interrupt_window_after_sti", VIRT_VMX, init_interrupt_window, guest_sti_nop, handle_interrupt_window, check_one},
+    {"vmx_interrupt_window_held_by_sti_blocking", VIRT_VMX, init_sti_blocking_window, guest_nothing,
+     handle_sti_blocking_window, check_one},
     {"vmx_nmi_window", VIRT_VMX, init_nmi_window, guest_nothing, handle_nmi_window, check_one},
     {"vmx_preemption_timer", VIRT_VMX, init_preemption, guest_spin, handle_preemption, check_one},
     {"vmx_monitor_trap_flag", VIRT_VMX, init_mtf, guest_nothing, handle_mtf, check_one},
