@@ -402,7 +402,7 @@ void Core::report(sim::StatsWriter& out, const std::string& p) const {
     out.scalar(p + "smc_flushes", static_cast<double>(smc_flushes_), "count", "writes that dropped decoded code");
     out.scalar(p + "tlb_misses", static_cast<double>(tlb_misses_), "count", "software-TLB misses");
     out.scalar(p + "page_walks", static_cast<double>(page_walks_), "count", "paging-structure walks");
-    if (virt_) virt_->report(out, p);  // VM entries and exits (vmx/, svm/)
+    if (virt_) virt_->report(out, p);  // VMX / SVM: entries, exits per reason ...
 }
 
 std::string hex(uint64_t v) {

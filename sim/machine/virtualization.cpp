@@ -4,31 +4,34 @@
 #include <string>
 
 #include "sim/machine/config.h"
+#include "svm/svm.h"
 #include "vmx/vmx.h"
 
 namespace sim {
 
 namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
+// Intel: vmx::Vmx with the capability MSRs of a named preset (vmx/README.md).
+std::unique_ptr<cpu::Virtualization> make_vmx(const std::string& preset) {
+    if (auto caps = vmx::capability_preset(preset)) return std::make_unique<vmx::Vmx>(*caps, preset);
+    std::string names = "none";
+    for (const auto& n : vmx::capability_preset_names()) names += ", " + n;
+    throw ConfigError("--virt " + preset + ": no such VMX preset (presets: " + names + ")");
 }
 
+// AMD: svm::Svm with a named preset (svm/README.md).
+std::unique_ptr<cpu::Virtualization> make_svm(const std::string& preset) {
+    if (auto features = svm::preset(preset)) return std::make_unique<svm::Svm>(*features);
+    std::string names = "none";
+    for (const auto& n : svm::preset_names()) names += ", " + n;
+    throw ConfigError("--virt " + preset + ": no such SVM preset (presets: " + names + ")");
+}
 }  // namespace
 
 std::unique_ptr<cpu::Virtualization> make_virtualization(const MachineConfig& config, unsigned cpu) {
     (void)cpu;
     if (config.virtualization == "none") return nullptr;
-    if (config.vendor == cpu::Vendor::intel) {
-        const auto caps = vmx::capability_preset(config.virtualization);
-        if (!caps)
-            throw ConfigError("--virt " + config.virtualization + ": no such VMX preset (presets: none, " +
-                              joined(vmx::capability_preset_names()) + ")");
-        return std::make_unique<vmx::Vmx>(*caps, config.virtualization);
-    }
-    throw ConfigError("--virt " + config.virtualization + ": SVM is not in this build yet (presets: none)");
+    if (config.vendor == cpu::Vendor::intel) return make_vmx(config.virtualization);
+    return make_svm(config.virtualization);
 }
 
 }  // namespace sim

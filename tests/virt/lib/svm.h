@@ -5,6 +5,7 @@
 #pragma once
 #include "svm_exit_codes.h"   /* SVM_EXIT_* (sim/tables/svm_exit_codes.toml) */
 #include "svm_intercepts.h"   /* SVM_INTERCEPT_* (sim/tables/svm_intercepts.toml) */
+#include "svm_msrs.h"         /* MSR_VM_CR, MSR_VM_HSAVE_PA (sim/tables/svm_msrs.toml) */
 #include "vmcb.h"             /* VMCB_* offsets (sim/tables/vmcb.toml) */
 #include "virt.h"
 
