@@ -33,9 +33,9 @@ constexpr uint32_t kPinModern = pin::default1 | pin::external_interrupt_exiting 
                                 pin::nmi_exiting | pin::virtual_nmis | pin::preemption_timer;
 constexpr uint32_t kProcNehalem =
     proc::default1 | proc::interrupt_window_exiting | proc::use_tsc_offsetting |
-    proc::hlt_exiting | proc::invlpg_exiting | proc::rdtsc_exiting | proc::cr3_load_exiting |
+    proc::hlt_exiting | proc::invlpg_exiting | proc::rdpmc_exiting | proc::rdtsc_exiting | proc::cr3_load_exiting |
     proc::cr3_store_exiting | proc::cr8_load_exiting | proc::cr8_store_exiting |
-    proc::nmi_window_exiting | proc::mov_dr_exiting | proc::unconditional_io_exiting |
+    proc::use_tpr_shadow | proc::nmi_window_exiting | proc::mov_dr_exiting | proc::unconditional_io_exiting |
     proc::use_io_bitmaps | proc::monitor_trap_flag | proc::use_msr_bitmaps |
     proc::pause_exiting | proc::secondary_controls;
 constexpr uint32_t kProc2Nehalem =

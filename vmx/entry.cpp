@@ -53,8 +53,9 @@ Outcome Vmx::vm_entry(Core& c, const cpu::Insn& i, bool resume) {
     // 27.3.2.5 / 27.7: activity and interruptibility state take effect in the guest.
     const auto activity = static_cast<Activity>(vmcs_.get(F::guest_activity_state));
     const auto blocking = static_cast<uint32_t>(vmcs_.get(F::guest_interruptibility_state));
-    if (blocking & interruptibility::sti) c.set_shadow(Core::Shadow::sti);
-    if (blocking & interruptibility::mov_ss) c.set_shadow(Core::Shadow::mov_ss);
+    // The blocking covers the first guest instruction (this one, VMLAUNCH, is still running).
+    if (blocking & interruptibility::sti) c.inhibit_interrupts(Core::Shadow::sti);
+    if (blocking & interruptibility::mov_ss) c.inhibit_interrupts(Core::Shadow::mov_ss);
     c.set_nmi_blocked(blocking & interruptibility::nmi);
     c.emit(sim::EventKind::vm_entry, resume ? 1 : 0);
     start_guest_timers(c);

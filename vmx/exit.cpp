@@ -157,6 +157,9 @@ void Vmx::record_idt_vectoring(Core& c) {
     if (e) {
         info = interruption::valid | e->vector | (static_cast<uint32_t>(e->type) << interruption::type_shift);
         if (e->has_error) info |= interruption::error_code_valid, error = e->error_code;
+        // 28.2.4: a software interrupt or exception being delivered gives its instruction
+        // length, for the VMM to re-inject it.
+        if (e->type >= cpu::EventType::software_interrupt) vmcs_.set(F::vm_exit_instruction_length, e->instruction_length);
     }
     vmcs_.set(F::idt_vectoring_information, info);
     vmcs_.set(F::idt_vectoring_error_code, error);

@@ -74,6 +74,7 @@ bool Vmx::cr_access_exits(Core& c, const cpu::Insn& i, InterceptInfo& x) {
                 return exit(0, i.rm, 0);
             }
             if (cr == 8 && (proc() & proc::cr8_load_exiting)) return exit(0, i.rm, 0);
+            if (cr == 8 && (proc() & proc::use_tpr_shadow)) return write_virtual_tpr(c, i, x.value);
             return false;
         case Intercept::cr_read:
             if (cr == 0 || cr == 4) {
@@ -82,6 +83,12 @@ bool Vmx::cr_access_exits(Core& c, const cpu::Insn& i, InterceptInfo& x) {
             }
             if (cr == 3 && (proc() & proc::cr3_store_exiting)) return exit(1, i.reg, 0);
             if (cr == 8 && (proc() & proc::cr8_store_exiting)) return exit(1, i.reg, 0);
+            if (cr == 8 && (proc() & proc::use_tpr_shadow)) {
+                // 30.3 "Virtualizing MOV from CR8": bits 3:0 get VTPR[7:4].
+                uint8_t vtpr = 0;
+                c.read_physical(vmcs_.get(F::virtual_apic_address) + 0x80, &vtpr, 1);
+                x.value = vtpr >> 4;
+            }
             return false;
         case Intercept::clts:
             if ((mask & cpu::cr0::ts) && (shadow & cpu::cr0::ts)) return exit(2, 0, 0);
@@ -102,6 +109,20 @@ bool Vmx::cr_access_exits(Core& c, const cpu::Insn& i, InterceptInfo& x) {
             return false;
         default: return false;
     }
+}
+
+// 30.3 "Virtualizing MOV to CR8" (with "use TPR shadow" and no CR8-load exiting): VTPR (offset
+// 80H of the virtual-APIC page) gets the source's bits 3:0 in 7:4, the rest of its 32 bits 0;
+// the APIC's TPR is untouched. Then 30.1.2 "TPR Virtualization": VTPR[7:4] below the TPR
+// threshold[3:0] is a trap-like VM exit (reason 43) with RIP after the instruction. The
+// instruction completes here (RIP advanced), so the handler returns Outcome::exit.
+bool Vmx::write_virtual_tpr(Core& c, const cpu::Insn& i, uint64_t value) {
+    const uint32_t vtpr = static_cast<uint32_t>(value & 0xf) << 4;
+    c.write_physical(vmcs_.get(F::virtual_apic_address) + 0x80, &vtpr, 4);
+    c.state().rip() += i.length;
+    if ((vtpr >> 4) < (vmcs_.get(F::tpr_threshold) & 0xf))
+        vm_exit(c, {static_cast<uint32_t>(ExitReason::tpr_below_threshold), 0, 0});
+    return true;
 }
 
 // 26.1.3 "I/O instructions": with "use I/O bitmaps" the bitmaps decide (A: ports 0-7FFFh,
@@ -146,6 +167,7 @@ bool Vmx::intercept(Core& c, const cpu::Insn& i, InterceptInfo& x) {
         case Intercept::wbinvd: return (p2 & proc2::wbinvd_exiting) && plain(ExitReason::wbinvd_or_wbnoinvd);
         case Intercept::invlpg: return (p & proc::invlpg_exiting) && plain(ExitReason::invlpg, x.address);
         case Intercept::pause: return (p & proc::pause_exiting) && plain(ExitReason::pause);
+        case Intercept::rdpmc: return (p & proc::rdpmc_exiting) && plain(ExitReason::rdpmc);
         case Intercept::rdtscp:
         case Intercept::invpcid:
             // 26.3 / 25.6.2 Table 25-7: with "enable RDTSCP" / "enable INVPCID" 0 the
@@ -221,7 +243,7 @@ bool Vmx::intercept(Core& c, const cpu::Insn& i, InterceptInfo& x) {
             // blocking stands for it in non-root operation): nothing to do here.
             return false;
         default:
-            // RDPMC/MONITOR/MWAIT/RDRAND/RDSEED (the core lacks them),
+            // MONITOR/MWAIT/RDRAND/RDSEED (the core lacks them),
             // RSM, task switches (the core does not perform them), PUSHF/POPF/INT n (no VMX exit).
             return false;
     }

@@ -116,6 +116,7 @@ private:
 
     // ---- intercepts.cpp ----
     bool cr_access_exits(cpu::Core& c, const cpu::Insn& i, cpu::InterceptInfo& x);
+    bool write_virtual_tpr(cpu::Core& c, const cpu::Insn& i, uint64_t value);
     bool io_exits(cpu::Core& c, const cpu::InterceptInfo& x) const;
     bool msr_exits(cpu::Core& c, const cpu::InterceptInfo& x) const;
     bool instruction_exit(cpu::Core& c, const cpu::Insn& i, ExitReason r, uint64_t qualification = 0);

@@ -2,6 +2,7 @@
 // machine, AMD SVM (svm/) on an AMD one, each with a named feature preset. Context: machine
 // construction.
 #include <string>
+#include <vector>
 
 #include "sim/machine/config.h"
 #include "svm/svm.h"
@@ -10,18 +11,24 @@
 namespace sim {
 
 namespace {
+
+[[noreturn]] void unknown_preset(const char* extension, const std::string& preset,
+                                 const std::vector<std::string>& names) {
+    std::string list = "none";
+    for (const auto& n : names) list += ", " + n;
+    throw ConfigError("--virt " + preset + ": no such " + extension + " preset (presets: " + list + ")");
+}
+
+// Intel: vmx::Vmx with the capability MSRs of a named preset (vmx/README.md).
+std::unique_ptr<cpu::Virtualization> make_vmx(const std::string& preset) {
+    if (auto caps = vmx::capability_preset(preset)) return std::make_unique<vmx::Vmx>(*caps, preset);
+    unknown_preset("VMX", preset, vmx::capability_preset_names());
+}
+
 // AMD: svm::Svm with a named preset (svm/README.md).
 std::unique_ptr<cpu::Virtualization> make_svm(const std::string& preset) {
     if (auto features = svm::preset(preset)) return std::make_unique<svm::Svm>(*features);
-    std::string names = "none";
-    for (const auto& n : svm::preset_names()) names += ", " + n;
-    throw ConfigError("--virt " + preset + ": no such SVM preset (presets: " + names + ")");
-}
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
+    unknown_preset("SVM", preset, svm::preset_names());
 }
 
 }  // namespace
@@ -29,13 +36,7 @@ std::string joined(const std::vector<std::string>& names) {
 std::unique_ptr<cpu::Virtualization> make_virtualization(const MachineConfig& config, unsigned cpu) {
     (void)cpu;
     if (config.virtualization == "none") return nullptr;
-    if (config.vendor == cpu::Vendor::intel) {
-        const auto caps = vmx::capability_preset(config.virtualization);
-        if (!caps)
-            throw ConfigError("--virt " + config.virtualization + ": no such VMX preset (presets: none, " +
-                              joined(vmx::capability_preset_names()) + ")");
-        return std::make_unique<vmx::Vmx>(*caps, config.virtualization);
-    }
+    if (config.vendor == cpu::Vendor::intel) return make_vmx(config.virtualization);
     return make_svm(config.virtualization);
 }
 

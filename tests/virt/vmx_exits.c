@@ -18,6 +18,7 @@ static void g_wbinvd(void) { __asm__ volatile("wbinvd"); }
 static void g_invlpg(void) { __asm__ volatile("invlpg (%0)" : : "r"(PAGE_A) : "memory"); }
 static void g_rdtsc(void) { __asm__ volatile("rdtsc" : : : "rax", "rdx"); }
 static void g_rdtscp(void) { __asm__ volatile("rdtscp" : : : "rax", "rcx", "rdx"); }
+static void g_rdpmc(void) { __asm__ volatile("rdpmc" : : "c"(0) : "rax", "rdx"); }
 static void g_pause(void) { __asm__ volatile("pause"); }
 static void g_mov_from_dr7(void) { __asm__ volatile("mov %%dr7, %%rax" : : : "rax"); }
 static void g_mov_to_dr7(void) { __asm__ volatile("mov %%rbx, %%dr7" : : "b"(0x400ull)); }
@@ -87,6 +88,7 @@ static const struct exit_case cases[] = {
     {"vmx_exit_invlpg_address", g_invlpg, VMX_PROC_INVLPG_EXITING, 0, EXIT_REASON_INVLPG, 3, PAGE_A, ANY, NULL},
     {"vmx_exit_rdtsc", g_rdtsc, VMX_PROC_RDTSC_EXITING, 0, EXIT_REASON_RDTSC, 2, 0, ANY, NULL},
     {"vmx_exit_rdtscp", g_rdtscp, VMX_PROC_RDTSC_EXITING, VMX_PROC2_ENABLE_RDTSCP, EXIT_REASON_RDTSCP, 3, 0, ANY, NULL},
+    {"vmx_exit_rdpmc", g_rdpmc, VMX_PROC_RDPMC_EXITING, 0, EXIT_REASON_RDPMC, 2, 0, ANY, NULL},
     {"vmx_exit_pause", g_pause, VMX_PROC_PAUSE_EXITING, 0, EXIT_REASON_PAUSE, 2, 0, ANY, NULL},
     /* MOV DR (Table 28-4): DR 2:0, direction 4 (1 = from DR), register 11:8. */
     {"vmx_exit_mov_from_dr7_rax", g_mov_from_dr7, VMX_PROC_MOV_DR_EXITING, 0, EXIT_REASON_MOV_DR, 3, 0x17, ANY, NULL},

@@ -134,6 +134,16 @@ static enum virt_action handle_resume_clear(struct vcpu *v, const struct virt_ex
     return VIRT_PASS;
 }
 
+/* VMLAUNCH right after MOV SS (in its blocking shadow): VMfailValid 26 (31.3 VMLAUNCH). */
+static enum virt_action blocked_by_mov_ss(struct vcpu *v) {
+    uint8_t cf, zf;
+    __asm__ volatile("mov %%ss, %%ax; mov %%ax, %%ss; vmlaunch; setc %0; setz %1"
+                     : "=qm"(cf), "=qm"(zf) : : "rax", "cc", "memory");
+    VIRT_EXPECT(v, zf && !cf && error_number() == 26, "VMLAUNCH after MOV SS: cf %u zf %u error %u", cf, zf,
+                error_number());
+    return VIRT_PASS;
+}
+
 static void none(void) {}
 
 static const struct virt_test tests[] = {
@@ -144,6 +154,7 @@ static const struct virt_test tests[] = {
     {"vmx_root_vmcall_1_vmxon_15_invept_invvpid_28", VIRT_VMX, root_errors, none, NULL, NULL},
     {"vmx_feature_control_locked_gp", VIRT_VMX, feature_control_locked, none, NULL, NULL},
     {"vmx_vmlaunch_launched_vmcs_4", VIRT_VMX, NULL, guest_cpuid, handle_relaunch, NULL},
+    {"vmx_vmlaunch_blocked_by_mov_ss_26", VIRT_VMX, blocked_by_mov_ss, none, NULL, NULL},
     {"vmx_vmresume_clear_vmcs_5", VIRT_VMX, init_resume_clear, none, handle_resume_clear, NULL},
 };
 

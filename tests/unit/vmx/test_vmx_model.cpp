@@ -120,13 +120,13 @@ TEST(Capabilities, ModernHasEptVpidUnrestrictedGuestAndNehalemDoesNot) {
 }
 
 TEST(Capabilities, NothingUnimplementedIsAdvertised) {
-    // RDPMC, MONITOR, MWAIT (the core lacks them), TPR shadow, RDRAND/RDSEED, INVPCID, VMCS
+    // MONITOR, MWAIT (the core lacks them), RDRAND/RDSEED, INVPCID, VMCS
     // shadowing, posted interrupts, entry to SMM.
     for (const char* name : {"modern", "nehalem"}) {
         const auto c = preset(name);
         EXPECT_EQ(vmx::allowed1(c, vmx::ControlField::proc) &
-                      (vmx::proc::rdpmc_exiting | vmx::proc::monitor_exiting | vmx::proc::mwait_exiting |
-                       vmx::proc::use_tpr_shadow | vmx::proc::tertiary_controls),
+                      (vmx::proc::monitor_exiting | vmx::proc::mwait_exiting |
+                       vmx::proc::tertiary_controls),
                   0u);
         EXPECT_EQ(vmx::allowed1(c, vmx::ControlField::proc2) &
                       (vmx::proc2::rdrand_exiting | vmx::proc2::rdseed_exiting | vmx::proc2::enable_invpcid |

@@ -74,6 +74,7 @@ static inline void wrmsr(uint32_t msr, uint64_t v) {
     static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); }
 DEFINE_CR(0)
 DEFINE_CR(3)
+DEFINE_CR(8)
 DEFINE_CR(4)
 #undef DEFINE_CR
 static inline uint64_t read_dr7(void) {
