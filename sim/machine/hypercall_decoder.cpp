@@ -95,7 +95,7 @@ void HypercallDecoder::report(StatsWriter& out, const std::string& prefix) const
     std::map<std::string, std::map<std::string, uint64_t>> by_partition;
     for (const auto& [key, count] : counts_) {
         std::string bin = call_name(key.code);
-        if (key.status != 0) bin += "." + status_name(key.status);
+        if (key.status != 0) bin.append(".").append(status_name(key.status));
         by_partition[GuestContexts::name(key.partition)][bin] += count;
     }
     for (const auto& [partition, bins] : by_partition)
