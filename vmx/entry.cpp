@@ -49,7 +49,7 @@ Outcome Vmx::vm_entry(Core& c, const cpu::Insn& i, bool resume) {
     ++entries_;
     entry_cycle_ = c.now();
     nested_paging_ = proc2() & proc2::enable_ept;
-    c.vm_transition(true);
+    c.vm_transition(true, guest_tlb_key());
     // 27.3.2.5 / 27.7: activity and interruptibility state take effect in the guest.
     const auto activity = static_cast<Activity>(vmcs_.get(F::guest_activity_state));
     const auto blocking = static_cast<uint32_t>(vmcs_.get(F::guest_interruptibility_state));

@@ -190,7 +190,7 @@ void Vmx::vm_exit(Core& c, const ExitInfo& info) {
     preemption_deadline_ = mtf_at_ = ~0ull;
     nested_paging_ = false;
     attention_ = false;
-    c.vm_transition(false);
+    c.vm_transition(false, host_tlb_key());
     // NMI blocking: set by an NMI exit; with "virtual NMIs" the guest's blocking was virtual
     // and the host's own returns (28.5 / 27.3.2).
     c.set_nmi_blocked(nmi_exit || ((pin() & pin::virtual_nmis) ? host_nmi_blocked_ : c.nmi_blocked()));
@@ -211,7 +211,7 @@ void Vmx::entry_failure(Core& c, uint32_t reason, uint64_t qualification) {
     c.set_shadow(Core::Shadow::none);
     attention_ = false;
     nested_paging_ = false;
-    c.vm_transition(false);
+    c.vm_transition(false, host_tlb_key());
     c.emit(sim::EventKind::vm_exit, reason | kEntryFailure, qualification, 0);
     if (!load_exit_msrs(c)) vmx_abort(c, 4);
     c.refresh_mode();

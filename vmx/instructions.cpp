@@ -193,7 +193,7 @@ Outcome Vmx::vmread(Core& c, const Insn& i) {
     const unsigned field_reg = memory ? i.reg : i.rm;
     const uint64_t encoding = c.long64() ? c.reg<8>(field_reg) : c.reg<4>(field_reg);
     const FieldRef f = find_field(encoding);
-    if (!f.info || !gate_supported(caps_, f.info->gate)) return fail(c, vm_error::unsupported_component);
+    if (!f.info || !field_supported_[f.row]) return fail(c, vm_error::unsupported_component);
     const uint64_t v = vmcs_.read(f);
     if (memory) {
         const uint64_t ea = c.effective_address(i);
@@ -222,8 +222,8 @@ Outcome Vmx::vmwrite(Core& c, const Insn& i) {
     }
     const uint64_t encoding = c.long64() ? c.reg<8>(i.reg) : c.reg<4>(i.reg);
     const FieldRef f = find_field(encoding);
-    if (!f.info || !gate_supported(caps_, f.info->gate)) return fail(c, vm_error::unsupported_component);
-    if (std::string_view(f.info->type) == "read_only" && !vmwrite_any_field(caps_))
+    if (!f.info || !field_supported_[f.row]) return fail(c, vm_error::unsupported_component);
+    if (f.read_only && !vmwrite_any_field(caps_))
         return fail(c, vm_error::vmwrite_read_only);
     vmcs_.write(f, v);
     return succeed(c);

@@ -1,6 +1,6 @@
 // INVEPT and INVVPID (SDM Vol. 3C 31.3): checks and VMfail in the order of their pseudocode.
-// hvsim's only translation cache is the core's software TLB, which holds no mappings across
-// VM entries and exits (Core::vm_transition flushes it): every type flushes it whole, which
+// hvsim's only translation cache is the core's software TLB, whose entries are tagged by
+// translation context (VPID and EPTP, Core::vm_transition): every type flushes all of it, which
 // invalidates at least what the type names (29.4.3 allows invalidating more).
 // Context: instruction handlers (rare).
 #include "mmu/ept.h"

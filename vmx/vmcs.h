@@ -24,6 +24,9 @@ struct FieldRef {
     const VmcsFieldInfo* info = nullptr;  // the row of the encoding (null: no such field)
     unsigned slot = 0;                    // storage slot (the full field's row for a high access)
     bool high = false;                    // the high 32 bits of a 64-bit field
+    bool read_only = false;               // a VM-exit information field (type "read_only")
+    unsigned row = 0;                     // index of `info` in kVmcsFieldTable
+    uint64_t mask = ~0ull;                // the bits the field holds (16, 32 or 64 / natural)
 };
 FieldRef find_field(uint64_t encoding);
 unsigned field_slot_count();

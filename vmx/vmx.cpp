@@ -16,7 +16,17 @@ inline constexpr uint64_t lock = 1u << 0, vmx_inside_smx = 1u << 1, vmx_outside_
 
 Vmx::Vmx(const CapabilityMsrs& caps, std::string preset) : caps_(caps), preset_(std::move(preset)) {
     caps_.maxphyaddr = cpu::kMaxPhysAddrBits;
+    for (const auto& row : kVmcsFieldTable) field_supported_.push_back(gate_supported(caps_, row.gate));
 }
+
+uint64_t Vmx::guest_tlb_key() const {
+    const uint64_t vpid = vmcs_.get(VmcsField::virtual_processor_id);
+    if (!(proc2() & proc2::enable_vpid) || vpid == 0) return cpu::Core::kTlbUntagged;
+    const uint64_t eptp = (proc2() & proc2::enable_ept) ? vmcs_.get(VmcsField::ept_pointer) : 0;
+    return (vpid << 1 | 1) ^ (eptp * 0x100000001b3ull);
+}
+
+uint64_t Vmx::host_tlb_key() const { return (proc2() & proc2::enable_vpid) ? 0 : cpu::Core::kTlbUntagged; }
 
 uint32_t Vmx::proc2() const {
     if (!(proc() & proc::secondary_controls)) return 0;

@@ -129,11 +129,17 @@ private:
     uint32_t pin() const { return static_cast<uint32_t>(vmcs_.get(VmcsField::pin_based_vm_execution_controls)); }
     uint32_t proc() const { return static_cast<uint32_t>(vmcs_.get(VmcsField::primary_processor_based_vm_execution_controls)); }
     uint32_t proc2() const;  // 0 unless "activate secondary controls"
+    // The translation contexts of Core::vm_transition (SDM 29.4 "Caching Translation
+    // Information"): with VPIDs the guest's are tagged by VPID (and EPTP: combined mappings) and
+    // the host's by VPID 0; without, entries and exits invalidate them (29.4.3.3).
+    uint64_t guest_tlb_key() const;
+    uint64_t host_tlb_key() const;
     uint32_t exit_controls() const { return static_cast<uint32_t>(vmcs_.get(VmcsField::primary_vm_exit_controls)); }
     uint32_t entry_controls() const { return static_cast<uint32_t>(vmcs_.get(VmcsField::vm_entry_controls)); }
     void set_attention(cpu::Core& c);
 
     CapabilityMsrs caps_;
+    std::vector<bool> field_supported_;  // by row of kVmcsFieldTable: its gate is advertised
     std::string preset_;
     uint64_t feature_control_ = 0;
     bool in_vmx_operation_ = false;

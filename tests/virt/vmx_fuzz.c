@@ -14,10 +14,23 @@ static uint32_t fields[MAX_FIELDS];
 static unsigned field_count;
 
 /* Every encoding the table names, except host state (type bits 11:10 = 3, SDM Vol. 3C
-   Table 25-21) and the guest RIP/RSP (a flipped bit would run host code as the guest). */
+   Table 25-21), the guest RIP/RSP (a flipped bit would run host code as the guest), and the
+   fields whose architectural outcome ends the whole run rather than the attempt: the VM-exit
+   MSR-store/load counts (a list the exit cannot read is a VMX abort, SDM 28.7: the processor
+   shuts down) and the guest activity state (HLT or wait-for-SIPI with nothing to wake the
+   guest halts the machine for good). */
+static bool mutable_field(uint32_t e) {
+    const uint32_t kept[] = {VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_VM_EXIT_MSR_STORE_COUNT,
+                             VMCS_VM_EXIT_MSR_LOAD_COUNT, VMCS_GUEST_ACTIVITY_STATE};
+    if (((e >> 10) & 3) == 3) return false;
+    for (unsigned i = 0; i < ARRAY_SIZE(kept); ++i)
+        if (e == kept[i]) return false;
+    return true;
+}
+
 static void collect_fields(void) {
     for (uint32_t e = 0; e < 0x8000 && field_count < MAX_FIELDS; ++e) {
-        if (((e >> 10) & 3) == 3 || e == VMCS_GUEST_RIP || e == VMCS_GUEST_RSP) continue;
+        if (!mutable_field(e)) continue;
         const char *name = vmcs_name(e);
         if (name[0] == 'u' && name[1] == 'n' && name[2] == 'k') continue;  /* "unknown" */
         fields[field_count++] = e;
