@@ -66,6 +66,7 @@ public:
     bool cr_write_allowed(const cpu::Core&, unsigned, uint64_t) const override { return true; }
     void reset(cpu::Core& c) override;
     void report(sim::StatsWriter& out, const std::string& prefix) const override;
+    uint64_t guest_context() const override { return vmcb_pa_; }
 
     // #VMEXIT (15.6): saves the guest into the VMCB, loads the host from the host save area.
     // `next_rip`: the NRIP field (0 when the exit has none).

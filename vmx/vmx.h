@@ -66,6 +66,7 @@ public:
     bool cr_write_allowed(const cpu::Core& c, unsigned cr, uint64_t value) const override;
     void reset(cpu::Core& c) override;
     void report(sim::StatsWriter& out, const std::string& prefix) const override;
+    uint64_t guest_context() const override { return current_valid() ? vmcs_.address : 0; }
 
 private:
     // ---- instructions.cpp ----

@@ -2,9 +2,8 @@
 // cpu::Virtualization::guest_context) gets a number in the order it is first entered. Our
 // hypervisor (hv/) launches the root partition's VP first, so context 1 is the root and the
 // following ones are child VPs (one VP per child partition in the demo).
-// The context comes from cpu::Virtualization::guest_context(); an extension that reports
-// none (0) on AMD is read from its VM-entry event instead, whose first word svm/ sets to the
-// VMRUN's VMCB address. Context: observers, synchronously with the event stream.
+// The context comes from cpu::Virtualization::guest_context() (vmx/: the current VMCS, svm/: the
+// last VMRUN's VMCB). Context: observers, synchronously with the event stream.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -35,18 +34,12 @@ public:
     unsigned count() const { return static_cast<unsigned>(numbers_.size()); }
 
     // The guest context of e's processor at a VM entry or exit event (see above).
-    uint64_t context(const ProcessorProbe& probe, const Event& e) {
-        if (e.vcpu >= entered_.size()) entered_.resize(e.vcpu + 1u, 0);
-        if (e.kind == EventKind::vm_entry && probe.vendor() == cpu::Vendor::amd) entered_[e.vcpu] = e.a;
-        const uint64_t c = probe.guest_context(e.vcpu);
-        return c ? c : entered_[e.vcpu];
-    }
+    static uint64_t context(const ProcessorProbe& probe, const Event& e) { return probe.guest_context(e.vcpu); }
     // Its number (context() then number()).
     unsigned partition(const ProcessorProbe& probe, const Event& e) { return number(context(probe, e)); }
 
 private:
     std::map<uint64_t, unsigned> numbers_;
-    std::vector<uint64_t> entered_;
 };
 
 }  // namespace sim
