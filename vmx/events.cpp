@@ -95,7 +95,11 @@ bool Vmx::recognize_events(Core& c) {
     }
     if (c.waiting_for_sipi()) {
         if (!apic.sipi_pending()) return false;
-        vm_exit(c, event_exit(ExitReason::sipi, apic.take_sipi()));
+        // 28.3.4: the exit saves the activity state before it, wait-for-SIPI; vm_exit ends
+        // the wait for the host.
+        const uint8_t vector = apic.take_sipi();
+        apic.enter_wait_for_sipi();
+        vm_exit(c, event_exit(ExitReason::sipi, vector));
         return true;
     }
     if (mtf_at_ <= c.now()) {

@@ -17,10 +17,6 @@
 #define V_VECTOR(v) ((uint64_t)(v) << 32)
 #define RFLAGS_IF (1ull << 9)
 #define INTR_VECTOR 31  /* the library's IDT has the 32 exception vectors only */
-#define X2APIC_EOI 0x80bu
-#define X2APIC_SVR 0x80fu
-#define X2APIC_SELF_IPI 0x83fu
-#define MSR_APIC_BASE_NUM 0x1bu
 
 static struct {
     unsigned count;
@@ -45,11 +41,7 @@ static void reset_seen(void) {
 }
 
 static bool x2apic_on(void) {
-    uint32_t r[4];
-    cpuid2(1, 0, r);
-    if (!(r[2] & (1u << 21))) return false;
-    wrmsr(MSR_APIC_BASE_NUM, rdmsr(MSR_APIC_BASE_NUM) | (1u << 11) | (1u << 10));
-    wrmsr(X2APIC_SVR, 0x1ff);
+    if (!x2apic_enable()) return false;
     seen.x2apic = true;
     return true;
 }
@@ -209,8 +201,6 @@ static enum virt_action intr_intercept_handler(struct vcpu *v, const struct virt
 
 /* The NMI intercept (15.13.2): an NMI sent to ourselves before VMRUN exits at once; the host
    takes it after STGI. */
-#define X2APIC_ID 0x802u
-#define X2APIC_ICR 0x830u
 static enum virt_action nmi_intercept_init(struct vcpu *v) {
     reset_seen();
     if (!x2apic_on()) return svm_not_applicable(v, "no x2APIC for a self-NMI");

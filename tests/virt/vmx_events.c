@@ -271,17 +271,12 @@ static enum virt_action handle_mtf(struct vcpu *v, const struct virt_exit *e) {
 
 /* External interrupt: the x2APIC timer (one-shot, vector 0x30) fires while the guest spins;
    "acknowledge interrupt on exit" puts the vector in the exit interruption information. */
-#define X2APIC_EOI 0x80b
-#define X2APIC_LVT_TIMER 0x832
-#define X2APIC_TIMER_INITIAL 0x838
-#define X2APIC_TIMER_DIVIDE 0x83e
 static enum virt_action init_apic_timer(struct vcpu *v) {
     release = 0;
     if (!vmx_controls_set(VMCS_PIN_BASED_VM_EXECUTION_CONTROLS, VMX_PIN_EXTERNAL_INTERRUPT_EXITING, 0) ||
         !vmx_controls_set(VMCS_PRIMARY_VM_EXIT_CONTROLS, VMX_EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT, 0))
         return virt_skip(v, "external-interrupt exiting / acknowledge on exit not allowed");
-    wrmsr(0x1b, rdmsr(0x1b) | (1u << 11) | (1u << 10));  /* IA32_APIC_BASE: xAPIC + x2APIC enable */
-    wrmsr(0x80f, 0x1ff);                                /* spurious vector register: APIC on */
+    if (!x2apic_enable()) return virt_skip(v, "no x2APIC");
     wrmsr(X2APIC_TIMER_DIVIDE, 0xb);                    /* divide by 1 */
     wrmsr(X2APIC_LVT_TIMER, 0x30);                      /* one-shot, unmasked, vector 30h */
     wrmsr(X2APIC_TIMER_INITIAL, 2000);
@@ -300,13 +295,12 @@ static enum virt_action handle_apic_timer(struct vcpu *v, const struct virt_exit
 /* NMI exiting and INIT: the guest sends an NMI / INIT to its own APIC ID through the x2APIC ICR
    (MSR 830h, let through by an empty MSR bitmap); NMI exiting turns the NMI into exit 0 with
    interruption type 2, and INIT always exits in VMX non-root operation (exit 3, SDM 26.2). */
-#define X2APIC_ICR 0x830
 #define ICR_NMI ((4u << 8) | (1u << 14))
 #define ICR_INIT ((5u << 8) | (1u << 14))
 static void guest_self_nmi(void) { wrmsr(X2APIC_ICR, ICR_NMI); }
 static void guest_self_init(void) { wrmsr(X2APIC_ICR, ICR_INIT); }
 static enum virt_action init_self_ipi(struct vcpu *v, uint32_t pin) {
-    wrmsr(0x1b, rdmsr(0x1b) | (1u << 11) | (1u << 10));  /* x2APIC mode */
+    wrmsr(MSR_APIC_BASE_NUM, rdmsr(MSR_APIC_BASE_NUM) | APIC_BASE_EN_EXTD);  /* x2APIC mode */
     if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_USE_MSR_BITMAPS, 0) ||
         (pin && !vmx_controls_set(VMCS_PIN_BASED_VM_EXECUTION_CONTROLS, pin, 0)))
         return virt_skip(v, "MSR bitmaps / NMI exiting not allowed");

@@ -128,6 +128,37 @@ static inline uint16_t read_ldtr(void) {
     return v;
 }
 
+/* The local APIC in x2APIC mode (SDM Vol. 3A 11.12): IA32_APIC_BASE (1Bh) bit 11 = xAPIC
+   global enable, bit 10 = x2APIC enable (EXTD); the registers are MSRs 800h + offset / 16
+   (Table 11-6). Plain numbers (no suffix): the AP code of vmx_sipi.c uses them in assembly. */
+#define MSR_APIC_BASE_NUM 0x1b
+#define APIC_BASE_EN_EXTD 0xc00
+#define X2APIC_ID 0x802
+#define X2APIC_EOI 0x80b
+#define X2APIC_SVR 0x80f
+#define X2APIC_ICR 0x830
+#define X2APIC_LVT_TIMER 0x832
+#define X2APIC_TIMER_INITIAL 0x838
+#define X2APIC_TIMER_DIVIDE 0x83e
+#define X2APIC_SELF_IPI 0x83f
+
+/* Switches this processor's APIC to x2APIC mode and software-enables it (SVR bit 8, spurious
+   vector FFh); false without x2APIC (CPUID.1:ECX[21]). */
+static inline bool x2apic_enable(void) {
+    uint32_t r[4];
+    cpuid2(1, 0, r);
+    if (!(r[2] & (1u << 21))) return false;
+    wrmsr(MSR_APIC_BASE_NUM, rdmsr(MSR_APIC_BASE_NUM) | APIC_BASE_EN_EXTD);
+    wrmsr(X2APIC_SVR, 0x1ff);
+    return true;
+}
+
+static inline uint64_t rdtsc(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
 /* A segment as the processor holds it, read from the GDT entry of its selector (SDM Vol. 3A
    3.4.5; system descriptors are 16 bytes in IA-32e mode, 7.2.3). `attributes` are descriptor
    bits 55:40 shifted down (type, S, DPL, P in 7:0; AVL, L, D/B, G in 15:12): VMX access rights
