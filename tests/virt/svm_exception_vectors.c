@@ -85,7 +85,7 @@ static enum virt_action ss_segment_not_present_init(struct vcpu *v) {
     return VIRT_RESUME;
 }
 
-/* A guest IDT: the host's, with gate 0 (#DE) changed by `edit`. */
+/* A guest IDT: a copy of the host's, for the test to change. */
 static uint8_t *guest_idt(struct vcpu *v) {
     const struct descriptor_pointer host = read_idtr();
     uint8_t *idt = virt_alloc_pages(1);
@@ -106,12 +106,13 @@ static enum virt_action df_init(struct vcpu *v) {
     return VIRT_RESUME;
 }
 
-/* #TS(TR selector | EXT): #DE through a gate with IST 1 while the guest TSS (limit 20h) is too
+/* #TS(TR selector | EXT): #UD through a gate with IST 1 while the guest TSS (limit 20h) is too
    short to hold IST1 (bytes 36-43, SDM Vol. 3A 8.7); EXT because an exception was being
-   delivered (SDM Vol. 3A 6.13). */
+   delivered (SDM Vol. 3A 6.13). #UD is benign, so the #TS is not merged into a #DF. */
+GUEST(invalid_opcode, "ud2")
 static struct svm_expect ts_expect = {SVM_INTERCEPT_EXCEPTION10, SVM_EXIT_EXCP10, 0, 0, 2, false};
 static enum virt_action ts_init(struct vcpu *v) {
-    guest_idt(v)[4] = 1;  /* gate 0: IST 1 */
+    guest_idt(v)[6 * 16 + 4] = 1;  /* gate 6: IST 1 */
     *vmcb_u32(v->vmcb, VMCB_TR_LIMIT) = 0x20;
     svm_intercept_set(v->vmcb, SVM_INTERCEPT_EXCEPTION10);
     ts_expect.info1 = (*vmcb_u16(v->vmcb, VMCB_TR_SELECTOR) & ~3u) | 1u;
@@ -196,7 +197,7 @@ static const struct virt_test tests[] = {
     SVM_EXPECT_TEST(db_general_detect), SVM_EXPECT_TEST(nm), SVM_EXPECT_TEST(ss_non_canonical),
     SVM_EXPECT_TEST(gp_selector_beyond_gdt), SVM_EXPECT_TEST(np_segment_load), SVM_EXPECT_TEST(ss_segment_not_present),
     {"df", VIRT_SVM, df_init, divide_by_zero_guest, svm_expect_handler, svm_expect_one_exit},
-    {"ts", VIRT_SVM, ts_init, divide_by_zero_guest, ts_handler, svm_expect_one_exit},
+    {"ts", VIRT_SVM, ts_init, invalid_opcode_guest, ts_handler, svm_expect_one_exit},
     {"mf", VIRT_SVM, mf_init, mf_guest, mf_handler, svm_expect_one_exit},
     {"of_into_protected32", VIRT_SVM, of_init, not_used, then_vmmcall, NULL},
     {"ac_cpl3", VIRT_SVM, ac_init, not_used, then_vmmcall, NULL},
