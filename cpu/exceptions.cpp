@@ -221,7 +221,12 @@ bool Core::deliver_protected(uint8_t vector, bool has_error, uint32_t error_code
     if (inner || (lm && g.ist)) {
         uint64_t new_rsp;
         uint16_t new_ss;
-        if (!load_tss_stack(new_cpl, lm ? g.ist : 0, new_rsp, new_ss)) return false;
+        if (!load_tss_stack(new_cpl, lm ? g.ist : 0, new_rsp, new_ss)) {
+            // The #TS of a TSS too short for the new stack, raised while delivering an event
+            // external to the program, carries EXT (SDM Vol. 3A 6.13 "Error Code").
+            if (pending_.vector == static_cast<uint8_t>(sim::Vector::invalid_tss)) pending_.error_code |= ext;
+            return false;
+        }
         if (lm) {
             if (inner) s_.seg[ss] = Segment{new_ss, 0, 0, 0x10000 | (new_cpl << 5)};
             s_.regs[rsp] = new_rsp;

@@ -108,3 +108,27 @@ static inline enum virt_action svm_not_applicable(struct vcpu *v, const char *wh
     printf("note: %s: %s\n", v->test->name, why);
     return VIRT_PASS;
 }
+
+/* Guests in other modes (svm_modes, svm_exception_vectors): a VMCB segment register with its
+   hidden parts (attributes in the VMCB's packed form, APM 15.5.1). */
+static inline void set_segment(void *vmcb, unsigned selector_field, uint16_t selector, uint16_t attrib, uint32_t limit,
+                        uint64_t base) {
+    *vmcb_u16(vmcb, selector_field) = selector;
+    *vmcb_u16(vmcb, selector_field + 2) = attrib;
+    *vmcb_u32(vmcb, selector_field + 4) = limit;
+    *vmcb_u64(vmcb, selector_field + 8) = base;
+}
+
+/* Paging off, long mode off: what both guests share. Code goes to a fresh page at `base`. */
+static inline uint8_t *flat_guest(struct vcpu *v, const uint8_t *code, unsigned size, uint64_t cr0) {
+    uint8_t *page = virt_alloc_pages(1);
+    memcpy(page, code, size);
+    void *vmcb = v->vmcb;
+    *vmcb_u64(vmcb, VMCB_CR0) = cr0;
+    *vmcb_u64(vmcb, VMCB_CR4) = 0;
+    *vmcb_u64(vmcb, VMCB_EFER) = (*vmcb_u64(vmcb, VMCB_EFER) & ~((1ull << 8) | (1ull << 10)))  /* LME, LMA */;
+    *vmcb_u64(vmcb, VMCB_RIP) = 0;
+    *vmcb_u64(vmcb, VMCB_RFLAGS) = 2;
+    return page;
+}
+

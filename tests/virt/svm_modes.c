@@ -4,31 +4,8 @@
    VMLOAD is #GP before its intercept. */
 #include "svm_expect.h"
 
-#define EFER_LME_BIT (1ull << 8)
-#define EFER_LMA_BIT (1ull << 10)
 
 static void not_used(void) {}
-
-static void set_segment(void *vmcb, unsigned selector_field, uint16_t selector, uint16_t attrib, uint32_t limit,
-                        uint64_t base) {
-    *vmcb_u16(vmcb, selector_field) = selector;
-    *vmcb_u16(vmcb, selector_field + 2) = attrib;
-    *vmcb_u32(vmcb, selector_field + 4) = limit;
-    *vmcb_u64(vmcb, selector_field + 8) = base;
-}
-
-/* Paging off, long mode off: what both guests share. Code goes to a fresh page at `base`. */
-static uint8_t *flat_guest(struct vcpu *v, const uint8_t *code, unsigned size, uint64_t cr0) {
-    uint8_t *page = virt_alloc_pages(1);
-    memcpy(page, code, size);
-    void *vmcb = v->vmcb;
-    *vmcb_u64(vmcb, VMCB_CR0) = cr0;
-    *vmcb_u64(vmcb, VMCB_CR4) = 0;
-    *vmcb_u64(vmcb, VMCB_EFER) = (*vmcb_u64(vmcb, VMCB_EFER) & ~(EFER_LME_BIT | EFER_LMA_BIT));
-    *vmcb_u64(vmcb, VMCB_RIP) = 0;
-    *vmcb_u64(vmcb, VMCB_RFLAGS) = 2;
-    return page;
-}
 
 /* Real mode: CS base = the code page (its hidden base comes from the VMCB), 16-bit code:
    mov ax, 1234h (B8 34 12); add ax, ax (01 C0); vmmcall (0F 01 D9). */
