@@ -102,7 +102,10 @@ void Core::deliver_event(uint8_t vector, bool has_error, uint32_t error_code, bo
                            " while delivering #DF");
             return;
         }
-        if (makes_double_fault(vector, second.vector)) {
+        // Table 6-5 classes the first event only when it is an exception: an external interrupt
+        // or NMI whose delivery faults is benign, whatever its vector (SDM Vol. 3A 6.15
+        // "Interrupt 8"), so the fault is delivered as it is.
+        if (!external && !software && makes_double_fault(vector, second.vector)) {
             vector = static_cast<uint8_t>(sim::Vector::double_fault);
             has_error = true;
             error_code = 0;

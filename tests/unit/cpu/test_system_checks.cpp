@@ -83,3 +83,30 @@ TEST(ResumeFlag, IretSetsRfForOneInstructionOnly) {
     ASSERT_TRUE(f.exited());
     EXPECT_EQ(f.s().rflags() & rf::rf, 0u);
 }
+
+// An external interrupt whose vector number is a contributory exception's (10, #TS) and whose
+// delivery faults (gate 10 not present: #NP) is benign in Table 6-5 (SDM Vol. 3A 6.15): the #NP
+// is delivered through gate 11, not a #DF through gate 8.
+TEST(DoubleFault, AnExternalInterruptWithAnExceptionsVectorIsBenign) {
+    systest::Sys f;
+    f.kernel({0xf4});  // HLT: the handler's exit value tells which gate ran
+    constexpr uint64_t kIdt = 0x6000, kHandlers = 0x7000;
+    const auto gate = [&](unsigned vector, uint64_t handler) {
+        const uint64_t low = (handler & 0xffff) | (uint64_t{systest::kSelCode} << 16) | (uint64_t{0x8e00} << 32) |
+                             (((handler >> 16) & 0xffff) << 48);
+        f.poke64(kIdt + 16 * vector, low);
+        f.poke64(kIdt + 16 * vector + 8, handler >> 32);
+    };
+    for (unsigned v : {8u, 11u}) {  // mov al, v; out 0xf4, al; hlt
+        f.poke(kHandlers + 16 * v, {0xb0, static_cast<uint8_t>(v), 0xe6, 0xf4, 0xf4});
+        gate(v, kHandlers + 16 * v);
+    }
+    f.s().idtr = {kIdt, 16 * 32 - 1};
+    f.s().regs[cpu::rsp] = systest::kKernelStack;
+    f.core.set_trap_exceptions(false);
+    f.poke64(kIdt + 16 * 10, uint64_t{0x0e00} << 32);  // an interrupt gate with P = 0: #NP (6.12.1.2)
+    f.core.deliver_event(10, false, 0, false, f.s().rip(), 0, 1);
+    f.go();
+    ASSERT_TRUE(f.exited());
+    EXPECT_EQ(f.control.exit_value & 0xff, 11u);
+}
