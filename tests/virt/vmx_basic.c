@@ -20,7 +20,7 @@ static void guest_cpuid_hlt_vmcall(void) {
 }
 
 static enum virt_action init_hlt_exiting(struct vcpu *v) {
-    if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, PROC_HLT_EXITING, 0))
+    if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_HLT_EXITING, 0))
         return virt_skip(v, "HLT exiting cannot be set (IA32_VMX_PROCBASED_CTLS)");
     return VIRT_RESUME;
 }

@@ -146,7 +146,7 @@ static const struct exit_case *case_of(const struct vcpu *v) { return &cases[v->
 
 /* The secondary controls the processor allows (0 without "activate secondary controls"). */
 static uint32_t secondary_allowed(void) {
-    if (!(rdmsr(MSR_VMX_PROCBASED_CTLS) & ((uint64_t)PROC_ACTIVATE_SECONDARY_CONTROLS << 32))) return 0;
+    if (!(rdmsr(MSR_VMX_PROCBASED_CTLS) & ((uint64_t)VMX_PROC_ACTIVATE_SECONDARY_CONTROLS << 32))) return 0;
     return (uint32_t)(rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32);
 }
 

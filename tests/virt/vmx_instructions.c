@@ -80,7 +80,7 @@ static enum virt_action root_errors(struct vcpu *v) {
     uint64_t region = virt_pa(virt_alloc_pages(1));
     EXPECT_FAIL_VALID(v, vmxon(region), 15, "VMXON in VMX root operation");
     /* IA32_VMX_EPT_VPID_CAP exists only with EPT or VPID among the secondary controls (A.10). */
-    const bool secondary = rdmsr(MSR_VMX_PROCBASED_CTLS) & ((uint64_t)PROC_ACTIVATE_SECONDARY_CONTROLS << 32);
+    const bool secondary = rdmsr(MSR_VMX_PROCBASED_CTLS) & ((uint64_t)VMX_PROC_ACTIVATE_SECONDARY_CONTROLS << 32);
     const uint64_t ctls2 = secondary ? rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32 : 0;
     if (!(ctls2 & VMX_PROC2_ENABLE_EPT) || !(ctls2 & VMX_PROC2_ENABLE_VPID)) return VIRT_PASS;
     if (!(rdmsr(MSR_VMX_EPT_VPID_CAP) & (1ull << 20))) return VIRT_PASS;

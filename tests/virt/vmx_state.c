@@ -152,7 +152,7 @@ static uint8_t real_code[4096] __attribute__((aligned(4096)));
 static enum virt_action init_real_mode(struct vcpu *v) {
     if (!vmx_use_ept(ept_identity_map()) || !vmx_secondary_set(VMX_PROC2_UNRESTRICTED_GUEST))
         return virt_skip(v, "unrestricted guest not allowed");
-    vmx_controls_set(VMCS_VM_ENTRY_CONTROLS, 0, ENTRY_IA32E_MODE_GUEST);
+    vmx_controls_set(VMCS_VM_ENTRY_CONTROLS, 0, VMX_ENTRY_IA32E_MODE_GUEST);
     static const uint8_t code[] = {0xb8, 0x34, 0x12, 0x0f, 0x01, 0xc1};  /* mov $0x1234, %ax; vmcall */
     memcpy(real_code, code, sizeof code);
     vmcs_write(VMCS_GUEST_CR0, CR0_NE | (1u << 4));

@@ -133,8 +133,8 @@ static void init_controls(void) {
     vmcs_write(VMCS_VM_ENTRY_CONTROLS, 0);
     const bool ok = vmx_controls_set(VMCS_PIN_BASED_VM_EXECUTION_CONTROLS, 0, 0) &&
                     vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, 0, 0) &&
-                    vmx_controls_set(VMCS_PRIMARY_VM_EXIT_CONTROLS, EXIT_HOST_ADDRESS_SPACE_SIZE, 0) &&
-                    vmx_controls_set(VMCS_VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST, 0);
+                    vmx_controls_set(VMCS_PRIMARY_VM_EXIT_CONTROLS, VMX_EXIT_HOST_ADDRESS_SPACE_SIZE, 0) &&
+                    vmx_controls_set(VMCS_VM_ENTRY_CONTROLS, VMX_ENTRY_IA32E_MODE_GUEST, 0);
     if (!ok) virt_abort("VMX capability MSRs refuse a 64-bit host and guest");
     /* Every control field the default setup relies on is written, not assumed 0: what a
        VMCS holds after VMCLEAR is implementation-specific (SDM 25.11.3). */

@@ -7,13 +7,7 @@
 #include "vmx_controls.h"      /* VMX_PROC_HLT_EXITING ... (sim/tables/vmx_controls.toml) */
 #include "vmx_exit_reasons.h"  /* EXIT_REASON_* (sim/tables/vmx_exit_reasons.toml) */
 
-/* VM-execution, VM-exit and VM-entry control bits the library uses (SDM Vol. 3C 25.6.1
-   Table 25-5, 25.6.2 Table 25-6, 25.7.1 Table 25-13, 25.8.1 Table 25-15). */
-#define PROC_HLT_EXITING (1u << 7)
-#define PROC_USE_MSR_BITMAPS (1u << 28)
-#define PROC_ACTIVATE_SECONDARY_CONTROLS (1u << 31)
-#define EXIT_HOST_ADDRESS_SPACE_SIZE (1u << 9)
-#define ENTRY_IA32E_MODE_GUEST (1u << 9)
+#include "vmx_controls.h"    /* VMX_PROC_*, VMX_EXIT_*, VMX_ENTRY_* (sim/tables/vmx_controls.toml) */
 
 /* Outcome of a VMX instruction (SDM Vol. 3C 31.2 "Conventions"): VMsucceed clears CF and ZF,
    VMfailInvalid sets CF (no current VMCS), VMfailValid sets ZF (error in VM_INSTRUCTION_ERROR). */

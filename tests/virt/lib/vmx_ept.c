@@ -47,9 +47,9 @@ bool vmx_use_ept(uint64_t eptp) {
 bool vmx_secondary_set(uint32_t set) {
     /* The secondary field is written before it first counts (its contents after VMCLEAR are
        implementation-specific, SDM 25.11.3). */
-    if (!(vmcs_read(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS) & PROC_ACTIVATE_SECONDARY_CONTROLS))
+    if (!(vmcs_read(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS) & VMX_PROC_ACTIVATE_SECONDARY_CONTROLS))
         vmcs_write(VMCS_SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, 0);
-    if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, PROC_ACTIVATE_SECONDARY_CONTROLS, 0))
+    if (!vmx_controls_set(VMCS_PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VMX_PROC_ACTIVATE_SECONDARY_CONTROLS, 0))
         return false;
     return vmx_controls_set(VMCS_SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, set, 0);
 }

@@ -6,36 +6,7 @@
 
 #include "msrs.h"      /* generated from sim/tables/msrs.toml: MSR_EFER ... */
 #include "vmx_msrs.h"  /* sim/tables/vmx_msrs.toml: MSR_FEATURE_CONTROL, MSR_VMX_BASIC ... */
-
-/* MSRs of the virtualization extensions that hvsim's msrs.toml does not list yet (it names
-   only the MSRs the simulator implements; vmx/ and svm/ add theirs). Defined here only until
-   the table has them. SDM Vol. 4 Table 2-2; APM Vol. 2 Appendix A.7 "SVM MSRs". */
-#ifndef MSR_FEATURE_CONTROL
-#define MSR_FEATURE_CONTROL 0x3au
-#endif
-#ifndef MSR_VMX_BASIC
-#define MSR_VMX_BASIC 0x480u
-#define MSR_VMX_PINBASED_CTLS 0x481u
-#define MSR_VMX_PROCBASED_CTLS 0x482u
-#define MSR_VMX_EXIT_CTLS 0x483u
-#define MSR_VMX_ENTRY_CTLS 0x484u
-#define MSR_VMX_MISC 0x485u
-#define MSR_VMX_CR0_FIXED0 0x486u
-#define MSR_VMX_CR0_FIXED1 0x487u
-#define MSR_VMX_CR4_FIXED0 0x488u
-#define MSR_VMX_CR4_FIXED1 0x489u
-#define MSR_VMX_PROCBASED_CTLS2 0x48bu
-#define MSR_VMX_TRUE_PINBASED_CTLS 0x48du
-#define MSR_VMX_TRUE_PROCBASED_CTLS 0x48eu
-#define MSR_VMX_TRUE_EXIT_CTLS 0x48fu
-#define MSR_VMX_TRUE_ENTRY_CTLS 0x490u
-#endif
-#ifndef MSR_VM_CR
-#define MSR_VM_CR 0xc0010114u
-#endif
-#ifndef MSR_VM_HSAVE_PA
-#define MSR_VM_HSAVE_PA 0xc0010117u
-#endif
+#include "svm_msrs.h"  /* sim/tables/svm_msrs.toml: MSR_VM_CR, MSR_VM_HSAVE_PA */
 
 /* Control-register and EFER bits (SDM Vol. 3A 2.5, APM Vol. 2 3.1.7). */
 #define CR0_PE (1ull << 0)
